@@ -1,0 +1,246 @@
+"""``lampung-geo``: the platform's one command-line entry point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from geo_api.app import database_url
+from geo_api.settings import DatabaseSettings, Settings
+from layers.db.cluster import ClusterError, PostgresCluster
+from layers.db.engine import make_engine
+from layers.db.migrate import upgrade
+from layers.errors import IngestError
+
+app = typer.Typer(
+    help="lampung-geo: maps for Lampung – DKI Jakarta public services and food logistics.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="The private PostGIS cluster and the schema.", no_args_is_help=True)
+ingest_app = typer.Typer(
+    help="Load your own GeoJSON, GeoPackage, Shapefile or CSV.", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+app.add_typer(ingest_app, name="ingest")
+console = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+def _cluster(settings: DatabaseSettings) -> PostgresCluster:
+    return PostgresCluster(settings.cluster_dir, port=settings.cluster_port)
+
+
+def _ready_url(settings: DatabaseSettings) -> str:
+    """Start the private cluster (unless a URL is configured), migrate, return the URL."""
+    try:
+        url = settings.database_url or _cluster(settings).start()
+        upgrade(make_engine(url, statement_timeout_ms=600_000))
+    except ClusterError as exc:
+        raise _fail(str(exc)) from None
+    return url
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Create (if needed) and start the private cluster, then run migrations."""
+    settings = DatabaseSettings()
+    if settings.database_url:
+        console.print("LAMPUNG_GEO_DATABASE_URL is set; migrating that database instead.")
+    _ready_url(settings)
+    where = (
+        (settings.database_url
+        and "LAMPUNG_GEO_DATABASE_URL")
+        or (f"{settings.cluster_dir} on 127.0.0.1:{settings.cluster_port}")
+    )
+    console.print(f"[green]database ready[/] ({where}), schema at head")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the private cluster."""
+    try:
+        _cluster(DatabaseSettings()).stop()
+    except ClusterError as exc:
+        raise _fail(str(exc)) from None
+    console.print("stopped")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Say whether the private cluster exists and runs."""
+    settings = DatabaseSettings()
+    if settings.database_url:
+        console.print("using LAMPUNG_GEO_DATABASE_URL (external database)")
+        return
+    st = _cluster(settings).status()
+    state = "running" if st.running else ("stopped" if st.initialised else "not created")
+    console.print(f"cluster {st.path}: {state}, port {st.port}")
+    if not st.running:
+        raise typer.Exit(3)
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Run the Alembic migrations up to the newest schema."""
+    settings = DatabaseSettings()
+    try:
+        upgrade(make_engine(database_url(settings), statement_timeout_ms=600_000))
+    except RuntimeError as exc:
+        raise _fail(str(exc)) from None
+    console.print("[green]schema at head[/]")
+
+
+def _parse_map(values: list[str]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for item in values:
+        col, sep, fld = item.partition("=")
+        if not sep or not col or not fld:
+            raise _fail(f"--map takes COLUMN=field, got {item!r}", 2)
+        mapping[col] = fld
+    return mapping
+
+
+def _ingest(
+    kind: str,
+    path: Path,
+    layer: str | None,
+    maps: list[str],
+    defaults: dict[str, Any],
+    source: str | None,
+    title: str | None,
+    attribution: str | None,
+    file_layer: str | None,
+) -> None:
+    from layers.ingest import ingest_file
+    from layers.writer import SourceInfo
+
+    settings = DatabaseSettings()
+    url = _ready_url(settings)
+    src = SourceInfo(id=source or path.stem, title=title or path.name, attribution=attribution)
+    engine = make_engine(url, statement_timeout_ms=600_000)
+    try:
+        with engine.connect() as conn:
+            result = ingest_file(
+                conn,
+                path,
+                kind=kind,  # type: ignore[arg-type]
+                layer=layer,
+                mapping=_parse_map(maps),
+                defaults={k: v for k, v in defaults.items() if v is not None},
+                source=src,
+                file_layer=file_layer,
+                progress=True,
+            )
+    except IngestError as exc:
+        raise _fail(f"{path.name}: {exc} — nothing was written") from None
+    repaired = f", {result.repaired} geometries repaired" if result.repaired else ""
+    console.print(
+        f"[green]{result.rows} rows[/] upserted into {result.layer} "
+        f"(source {result.source!r}{repaired})"
+    )
+
+
+MapOpt = Annotated[list[str], typer.Option("--map", help="COLUMN=field, repeatable")]
+SourceOpt = Annotated[str | None, typer.Option(help="dataset id; default: file name")]
+TitleOpt = Annotated[str | None, typer.Option(help="dataset title")]
+AttrOpt = Annotated[str | None, typer.Option(help="attribution, e.g. '© OpenStreetMap'")]
+FileLayerOpt = Annotated[str | None, typer.Option(help="layer inside a GeoPackage")]
+
+
+@ingest_app.command("points")
+def ingest_points(
+    file: Annotated[Path, typer.Argument(help="GeoJSON, GeoPackage, Shapefile or CSV")],
+    layer: Annotated[str, typer.Option(help="service_points, farms, markets or ports")] = (
+        "service_points"
+    ),
+    map_: MapOpt = [],  # noqa: B006 - typer needs a literal default
+    category: Annotated[str | None, typer.Option(help="category for rows without one")] = None,
+    commodity: Annotated[str | None, typer.Option(help="commodity for rows without one")] = None,
+    source: SourceOpt = None,
+    title: TitleOpt = None,
+    attribution: AttrOpt = None,
+    file_layer: FileLayerOpt = None,
+) -> None:
+    """Load point features; all-or-nothing, re-runs update in place."""
+    _ingest(
+        "points",
+        file,
+        layer,
+        map_,
+        {"category": category, "commodity": commodity},
+        source,
+        title,
+        attribution,
+        file_layer,
+    )
+
+
+@ingest_app.command("areas")
+def ingest_areas(
+    file: Annotated[Path, typer.Argument(help="GeoJSON, GeoPackage or Shapefile")],
+    layer: Annotated[str, typer.Option(help="admin_areas")] = "admin_areas",
+    map_: MapOpt = [],  # noqa: B006
+    level: Annotated[
+        str | None, typer.Option(help="provinsi, kabupaten, kecamatan or desa")
+    ] = None,
+    source: SourceOpt = None,
+    title: TitleOpt = None,
+    attribution: AttrOpt = None,
+    file_layer: FileLayerOpt = None,
+) -> None:
+    """Load administrative areas; all-or-nothing, re-runs update in place."""
+    _ingest("areas", file, layer, map_, {"level": level}, source, title, attribution, file_layer)
+
+
+@app.command("demo")
+def demo(
+    serve_: Annotated[bool, typer.Option("--serve", help="then serve the API")] = False,
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+) -> None:
+    """Load the bundled DEMO data (and serve it with --serve)."""
+    from layers.demo import load_demo
+
+    settings = Settings()
+    url = _ready_url(settings.database)
+    with make_engine(url, statement_timeout_ms=600_000).connect() as conn:
+        counts = load_demo(conn)
+    table = Table(title="DEMO data loaded (generated from public facts, not survey data)")
+    table.add_column("layer")
+    table.add_column("rows", justify="right")
+    for name, n in counts.items():
+        table.add_row(name, str(n))
+    console.print(table)
+    if serve_:
+        serve(host=host, port=port)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+) -> None:
+    """Serve the API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from geo_api.app import create_app
+
+    settings = Settings()
+    _ready_url(settings.database)
+    host = host or settings.api.host
+    port = port or settings.api.port
+    console.print(f"serving on [bold]http://{host}:{port}[/] (docs: /docs)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,46 @@
+"""Dependencies for the routers, as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Connection, Engine
+
+from geo_api.settings import Settings
+from layers.collections import COLLECTIONS, Collection
+from layers.errors import UnknownCollectionError
+
+
+def get_settings(request: Request) -> Settings:
+    """The app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    """The app's database engine."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_connection(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Connection]:
+    """A pooled connection for one request (released afterwards)."""
+    with engine.connect() as conn:
+        yield conn
+
+
+def get_collection(collection_id: str) -> Collection:
+    """The collection named in the path, or a 404 naming it."""
+    collection = COLLECTIONS.get(collection_id)
+    if collection is None:
+        msg = f"no collection {collection_id!r}; collections: {sorted(COLLECTIONS)}"
+        raise UnknownCollectionError(msg, field="collectionId")
+    return collection
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+ConnectionDep = Annotated[Connection, Depends(get_connection)]
+CollectionDep = Annotated[Collection, Depends(get_collection)]

@@ -1,0 +1,136 @@
+"""The API's error family: one table from exception type to HTTP status.
+
+Every error body is JSON: ``{"code", "description", "field", "reason"}``. No stack
+trace ever reaches a client; unexpected errors are logged and answered with a 500
+that says only that.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from layers.errors import (
+    FeatureNotFoundError,
+    IngestError,
+    InvalidParameterError,
+    LayersError,
+    UnknownCollectionError,
+)
+
+log = logging.getLogger("lampung_geo.api")
+
+
+class ApiError(Exception):
+    """An error the API raises itself (not from a domain package)."""
+
+    def __init__(self, reason: str, *, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.field = field
+
+
+class DatabaseUnavailableError(ApiError):
+    """The database cannot be reached or timed out."""
+
+
+STATUS: dict[type[Exception], int] = {
+    InvalidParameterError: 400,
+    UnknownCollectionError: 404,
+    FeatureNotFoundError: 404,
+    IngestError: 422,
+    DatabaseUnavailableError: 503,
+}
+
+
+def register_status(exc_type: type[Exception], status: int) -> None:
+    """Add a domain error to the status table (routing and analysis errors)."""
+    STATUS[exc_type] = status
+
+
+def status_for(exc: Exception) -> int:
+    """The HTTP status of an error: the entry of its nearest class in the table."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def error_body(code: str, description: str, *, field: str | None = None) -> dict[str, object]:
+    """The JSON body of every error response."""
+    return {"code": code, "description": description, "field": field, "reason": description}
+
+
+def _domain_response(exc: Exception) -> JSONResponse:
+    reason = getattr(exc, "reason", str(exc))
+    field = getattr(exc, "field", None)
+    status = status_for(exc)
+    body = error_body(type(exc).__name__.removesuffix("Error"), reason, field=field)
+    row = getattr(exc, "row", None)
+    if row is not None:
+        body["row"] = row
+    headers = {"Retry-After": "5"} if status == 503 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _on_domain(_: Request, exc: Exception) -> JSONResponse:
+    return _domain_response(exc)
+
+
+async def _on_validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    first = exc.errors()[0] if exc.errors() else {}
+    loc = [str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body")]
+    field = ".".join(loc) or None
+    reason = str(first.get("msg", "invalid request"))
+    return JSONResponse(
+        error_body("InvalidParameter", reason, field=field) | {"errors": _plain(exc.errors())},
+        status_code=400,
+    )
+
+
+def _plain(errors: object) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    for e in errors if isinstance(errors, list | tuple) else []:
+        out.append({"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))})
+    return out
+
+
+async def _on_http(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HttpError")
+    return JSONResponse(
+        error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+    )
+
+
+async def _on_database(_: Request, exc: Exception) -> JSONResponse:
+    timeout = "statement timeout" in str(exc) or "canceling statement" in str(exc)
+    reason = (
+        "the database query took longer than the statement timeout"
+        if timeout
+        else "the database is unavailable; try again shortly"
+    )
+    log.warning("database error: %s", str(exc).splitlines()[0] if str(exc) else exc)
+    return _domain_response(DatabaseUnavailableError(reason))
+
+
+async def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error", exc_info=exc)
+    return JSONResponse(error_body("InternalError", "internal server error"), status_code=500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers for the whole error family."""
+    app.add_exception_handler(LayersError, _on_domain)
+    app.add_exception_handler(ApiError, _on_domain)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(OperationalError, _on_database)
+    app.add_exception_handler(InterfaceError, _on_database)
+    app.add_exception_handler(Exception, _on_unexpected)

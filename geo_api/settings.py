@@ -1,0 +1,70 @@
+"""Settings, read from ``LAMPUNG_GEO_*`` environment variables (and ``.env``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _config(prefix: str = "LAMPUNG_GEO_") -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=prefix, env_file=".env", extra="ignore")
+
+
+class DatabaseSettings(BaseSettings):
+    """Where the PostGIS database is.
+
+    With ``LAMPUNG_GEO_DATABASE_URL`` unset, the platform uses its private cluster in
+    ``cluster_dir`` on ``127.0.0.1:cluster_port``.
+    """
+
+    model_config = _config()
+    database_url: str | None = None
+    cluster_dir: Path = Path(".lampung-geo/pg")
+    cluster_port: int = Field(55432, ge=1024, le=65535)
+    statement_timeout_ms: int = Field(15_000, ge=100)
+    pool_size: int = Field(10, ge=1, le=100)
+
+
+class ApiSettings(BaseSettings):
+    """How the HTTP service runs."""
+
+    model_config = _config()
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    title: str = "lampung-geo"
+
+
+class RoutingSettings(BaseSettings):
+    """Where compiled road graphs are and how points snap to them."""
+
+    model_config = _config("LAMPUNG_GEO_ROUTING_")
+    graph_dir: Path = Path(".lampung-geo/graphs")
+    snap_max_m: float = Field(2000.0, gt=0)
+    matrix_max_cells: int = Field(10_000, ge=1)
+
+
+class WebSettings(BaseSettings):
+    """The base map. Tiles are optional: the map stays readable without them."""
+
+    model_config = _config("LAMPUNG_GEO_WEB_")
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    tile_attribution: str = "&copy; OpenStreetMap contributors"
+
+
+class Settings:
+    """All settings groups together."""
+
+    def __init__(
+        self,
+        *,
+        database: DatabaseSettings | None = None,
+        api: ApiSettings | None = None,
+        routing: RoutingSettings | None = None,
+        web: WebSettings | None = None,
+    ) -> None:
+        self.database = database or DatabaseSettings()
+        self.api = api or ApiSettings()
+        self.routing = routing or RoutingSettings()
+        self.web = web or WebSettings()

@@ -1,0 +1,147 @@
+"""The OGC API – Features collections the platform publishes.
+
+A :class:`Collection` says which table backs it, which columns become feature
+properties and which of those can be used as ``?name=value`` filters. SQL is built
+only from these fixed names; values always travel as bound parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+PropertyType = Literal["string", "integer", "number", "boolean", "object", "array"]
+
+
+@dataclass(frozen=True, slots=True)
+class Property:
+    """A feature property backed by a column."""
+
+    name: str
+    type: PropertyType
+    queryable: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """A published feature collection."""
+
+    id: str
+    title: str
+    description: str
+    table: str
+    geometry_type: str
+    properties: tuple[Property, ...]
+
+    @property
+    def queryables(self) -> dict[str, Property]:
+        """Properties that can be filtered on with ``?name=value``."""
+        return {p.name: p for p in self.properties if p.queryable}
+
+
+_SOURCE = (
+    Property("source", "string", queryable=True, description="dataset the feature came from"),
+    Property("source_id", "string", queryable=True, description="id in that dataset"),
+    Property("attributes", "object", description="free-form attributes from the source"),
+)
+
+COLLECTIONS: dict[str, Collection] = {
+    c.id: c
+    for c in (
+        Collection(
+            "service_points",
+            "Public-service points",
+            "Puskesmas, hospitals, Dukcapil, Samsat, public-service malls, police and "
+            "kantor camat that citizens travel to.",
+            "service_points",
+            "Point",
+            (
+                Property("category", "string", queryable=True, description="categories.code"),
+                Property("name", "string", queryable=True),
+                Property("address", "string"),
+                Property("phone", "string"),
+                Property("opening_hours", "string", description="OSM opening_hours syntax"),
+                Property("capacity", "integer", queryable=True),
+                *_SOURCE,
+            ),
+        ),
+        Collection(
+            "admin_areas",
+            "Administrative areas",
+            "Provinsi, kabupaten/kota, kecamatan and desa/kelurahan with population.",
+            "admin_areas",
+            "MultiPolygon",
+            (
+                Property("level", "string", queryable=True),
+                Property("code", "string", queryable=True, description="official code"),
+                Property("name", "string", queryable=True),
+                Property("parent_id", "integer", queryable=True),
+                Property("population", "integer"),
+                Property("population_year", "integer"),
+                Property("population_source", "string"),
+                *_SOURCE,
+            ),
+        ),
+        Collection(
+            "farms",
+            "Farms and production sites",
+            "Where food for Jakarta is grown, with yearly production in tonnes.",
+            "farms",
+            "Point",
+            (
+                Property("name", "string", queryable=True),
+                Property("commodity", "string", queryable=True, description="commodities.code"),
+                Property("production_t_per_year", "number"),
+                Property("harvest_months", "array"),
+                *_SOURCE,
+            ),
+        ),
+        Collection(
+            "markets",
+            "Destination markets",
+            "Wholesale markets with monthly demand per commodity (tonnes).",
+            "markets",
+            "Point",
+            (
+                Property("name", "string", queryable=True),
+                Property("kind", "string", queryable=True),
+                Property("address", "string"),
+                Property("demand_t_per_month", "object"),
+                *_SOURCE,
+            ),
+        ),
+        Collection(
+            "ports",
+            "Ports",
+            "Ferry terminals and seaports.",
+            "ports",
+            "Point",
+            (
+                Property("code", "string", queryable=True),
+                Property("name", "string", queryable=True),
+                Property("kind", "string", queryable=True),
+                *_SOURCE,
+            ),
+        ),
+        Collection(
+            "ferry_links",
+            "Ferry links",
+            "Ferry crossings with crossing time, departures per day and tariffs per "
+            "ASDP vehicle class (golongan, IDR).",
+            "ferry_links",
+            "LineString",
+            (
+                Property("name", "string", queryable=True),
+                Property("from_port_id", "integer", queryable=True),
+                Property("to_port_id", "integer", queryable=True),
+                Property("crossing_minutes", "number"),
+                Property("departures_per_day", "integer"),
+                Property("daily_capacity_vehicles", "integer"),
+                Property("tariffs", "object"),
+                Property("tariff_source", "string"),
+                *_SOURCE,
+            ),
+        ),
+    )
+}

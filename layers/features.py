@@ -1,0 +1,136 @@
+"""Feature queries that build GeoJSON inside PostGIS.
+
+The features of a page are serialised by PostgreSQL (``ST_AsGeoJSON`` and
+``json_build_object``) and aggregated into one text value; Python only wraps the
+envelope around it. No Python object is made per feature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from layers.collections import Collection
+from layers.errors import FeatureNotFoundError, InvalidParameterError
+from layers.params import BBox, ItemsQuery
+
+COORD_DECIMALS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class ItemsPage:
+    """One page of features: ``features_json`` is the JSON array's inner text."""
+
+    features_json: str
+    number_matched: int
+    number_returned: int
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionInfo:
+    """Facts about a collection's rows, for its metadata document."""
+
+    extent: BBox | None
+    count: int
+    sources: list[dict[str, Any]]
+
+    @property
+    def is_demo(self) -> bool:
+        """Whether any row comes from a demo dataset."""
+        return any(s["is_demo"] for s in self.sources)
+
+
+def _feature_sql(collection: Collection) -> str:
+    pairs = ", ".join(f"'{p.name}', t.{p.name}" for p in collection.properties)
+    return (
+        '\'{"type":"Feature","id":\' || t.id || '
+        f"',\"geometry\":' || ST_AsGeoJSON(t.geom, {COORD_DECIMALS}) || "
+        f"',\"properties\":' || (jsonb_build_object({pairs}) "
+        "|| jsonb_build_object('demo', s.is_demo))::text || '}'"
+    )
+
+
+def _where(collection: Collection, query: ItemsQuery) -> tuple[str, dict[str, Any]]:
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
+    if query.bbox is not None:
+        clauses.append("ST_Intersects(t.geom, ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326))")
+        params.update(zip(("minx", "miny", "maxx", "maxy"), query.bbox, strict=True))
+    for i, (name, value) in enumerate(sorted(query.filters.items())):
+        if name not in collection.queryables:  # names reach SQL only from the registry
+            msg = f"not a queryable of {collection.id!r}"
+            raise InvalidParameterError(msg, field=name)
+        clauses.append(f"t.{name} = :f{i}")
+        params[f"f{i}"] = value
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def query_items(conn: Connection, collection: Collection, query: ItemsQuery) -> ItemsPage:
+    """Return one page of a collection's features, ordered by id.
+
+    Parameters
+    ----------
+    conn
+        Open connection.
+    collection
+        The collection to read.
+    query
+        Validated bbox, filters, limit and offset.
+    """
+    where, params = _where(collection, query)
+    table = collection.table
+    matched = conn.execute(text(f"SELECT count(*) FROM {table} t{where}"), params).scalar_one()
+    sql = (
+        f"WITH page AS (SELECT t.* FROM {table} t{where} ORDER BY t.id "
+        "LIMIT :limit OFFSET :offset) "
+        f"SELECT coalesce(string_agg({_feature_sql(collection)}, ',' ORDER BY t.id), ''), "
+        "count(*) FROM page t JOIN sources s ON s.id = t.source"
+    )
+    row = conn.execute(text(sql), {**params, "limit": query.limit, "offset": query.offset}).one()
+    return ItemsPage(features_json=row[0], number_matched=int(matched), number_returned=int(row[1]))
+
+
+def get_item(conn: Connection, collection: Collection, fid: str) -> str:
+    """Return one feature as GeoJSON text.
+
+    Raises
+    ------
+    FeatureNotFoundError
+        When ``fid`` is not an id of this collection.
+    """
+    try:
+        key = int(fid)
+    except ValueError:
+        key = None
+    row = None
+    if key is not None and -(2**63) <= key < 2**63:
+        sql = (
+            f"SELECT {_feature_sql(collection)} FROM {collection.table} t "
+            "JOIN sources s ON s.id = t.source WHERE t.id = :id"
+        )
+        row = conn.execute(text(sql), {"id": key}).scalar_one_or_none()
+    if row is None:
+        msg = f"no feature with id {fid!r} in collection {collection.id!r}"
+        raise FeatureNotFoundError(msg, field="featureId")
+    return str(row)
+
+
+def collection_info(conn: Connection, collection: Collection) -> CollectionInfo:
+    """Extent, row count and contributing datasets of a collection."""
+    table = collection.table
+    row = conn.execute(
+        text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), n FROM "
+            f"(SELECT ST_Extent(geom) AS e, count(*) AS n FROM {table}) q"
+        )
+    ).one()
+    extent = None if row[0] is None else (row[0], row[1], row[2], row[3])
+    sources = conn.execute(
+        text(
+            "SELECT id, title, attribution, license, is_demo FROM sources s "
+            f"WHERE EXISTS (SELECT 1 FROM {table} t WHERE t.source = s.id) ORDER BY id"
+        )
+    ).mappings()
+    return CollectionInfo(extent=extent, count=int(row[4]), sources=[dict(s) for s in sources])

@@ -1,0 +1,253 @@
+"""What each ingestible layer needs, and the per-row validation against it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import shapely
+from shapely.geometry import MultiPolygon, Point, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from layers.errors import IngestError
+
+GeometryKind = Literal["points", "areas"]
+FieldType = Literal["str", "int", "float", "int_list", "object"]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One target column: type, whether required, lower bound."""
+
+    type: FieldType = "str"
+    required: bool = False
+    minimum: float | None = None
+    choices: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LayerSpec:
+    """An ingestible table: geometry kind, fields, and fields checked against lookups."""
+
+    table: str
+    kind: GeometryKind
+    fields: dict[str, FieldSpec]
+    lookups: dict[str, str] = field(default_factory=dict)
+
+
+LAYERS: dict[str, LayerSpec] = {
+    "service_points": LayerSpec(
+        "service_points",
+        "points",
+        {
+            "name": FieldSpec(required=True),
+            "category": FieldSpec(required=True),
+            "address": FieldSpec(),
+            "phone": FieldSpec(),
+            "opening_hours": FieldSpec(),
+            "capacity": FieldSpec("int", minimum=0),
+        },
+        lookups={"category": "categories"},
+    ),
+    "farms": LayerSpec(
+        "farms",
+        "points",
+        {
+            "name": FieldSpec(required=True),
+            "commodity": FieldSpec(required=True),
+            "production_t_per_year": FieldSpec("float", required=True, minimum=0),
+            "harvest_months": FieldSpec("int_list"),
+        },
+        lookups={"commodity": "commodities"},
+    ),
+    "markets": LayerSpec(
+        "markets",
+        "points",
+        {
+            "name": FieldSpec(required=True),
+            "kind": FieldSpec(),
+            "address": FieldSpec(),
+            "demand_t_per_month": FieldSpec("object"),
+        },
+    ),
+    "ports": LayerSpec(
+        "ports",
+        "points",
+        {"code": FieldSpec(required=True), "name": FieldSpec(required=True), "kind": FieldSpec()},
+    ),
+    "admin_areas": LayerSpec(
+        "admin_areas",
+        "areas",
+        {
+            "name": FieldSpec(required=True),
+            "level": FieldSpec(
+                required=True, choices=("provinsi", "kabupaten", "kecamatan", "desa")
+            ),
+            "code": FieldSpec(),
+            "population": FieldSpec("int", minimum=0),
+            "population_year": FieldSpec("int", minimum=1900),
+            "population_source": FieldSpec(),
+        },
+    ),
+}
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() == ""
+
+
+def json_safe(value: Any) -> Any:
+    """Turn a pandas/numpy cell into a JSON-serialisable value."""
+    if _missing(value):
+        return None
+    if isinstance(value, np.generic):
+        return json_safe(value.item())
+    if isinstance(value, float) and math.isinf(value):
+        return None
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [json_safe(v) for v in value]
+    if isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def _convert(value: Any, spec: FieldSpec, *, name: str, row: int) -> Any:
+    value = json_safe(value)
+    try:
+        if spec.type == "str":
+            out: Any = str(value).strip()
+        elif spec.type == "int":
+            number = float(value)
+            if not number.is_integer():
+                raise ValueError(value)
+            out = int(number)
+        elif spec.type == "float":
+            if isinstance(value, str) and value.count(",") == 1 and "." not in value:
+                value = value.replace(",", ".")  # Indonesian decimal comma
+            out = float(value)
+            if not math.isfinite(out):
+                raise ValueError(value)
+        elif spec.type == "int_list":
+            items = value if isinstance(value, list) else str(value).strip("[]{} ").split(",")
+            out = [int(str(v).strip()) for v in items if str(v).strip()]
+        else:
+            out = json.loads(value) if isinstance(value, str) else value
+            if not isinstance(out, dict):
+                raise ValueError(value)
+    except (TypeError, ValueError, json.JSONDecodeError):
+        kind = {
+            "int": "a whole number",
+            "float": "a number",
+            "int_list": "a list of whole numbers",
+            "object": "a JSON object",
+            "str": "text",
+        }[spec.type]
+        msg = f"{name} must be {kind}, got {value!r}"
+        raise IngestError(msg, row=row, field=name) from None
+    if spec.minimum is not None and isinstance(out, int | float) and out < spec.minimum:
+        msg = f"{name} must be >= {spec.minimum:g}, got {out}"
+        raise IngestError(msg, row=row, field=name)
+    if spec.choices is not None and out not in spec.choices:
+        msg = f"{name} must be one of {list(spec.choices)}, got {out!r}"
+        raise IngestError(msg, row=row, field=name)
+    return out
+
+
+def _check_geometry(
+    geom: BaseGeometry | None, *, kind: GeometryKind, row: int, bbox: tuple[float, ...]
+) -> tuple[BaseGeometry, bool]:
+    if geom is None or geom.is_empty:
+        msg = "the feature has no geometry"
+        raise IngestError(msg, row=row, field="geometry")
+    repaired = False
+    if kind == "points":
+        if geom.geom_type == "MultiPoint" and len(geom.geoms) == 1:  # type: ignore[attr-defined]
+            geom = geom.geoms[0]  # type: ignore[attr-defined]
+        if not isinstance(geom, Point):
+            msg = f"expected a Point, got {geom.geom_type}"
+            raise IngestError(msg, row=row, field="geometry")
+    else:
+        if not isinstance(geom, Polygon | MultiPolygon):
+            msg = f"expected a Polygon or MultiPolygon, got {geom.geom_type}"
+            raise IngestError(msg, row=row, field="geometry")
+        if not geom.is_valid:
+            fixed = shapely.make_valid(geom)
+            polys = [
+                g for g in getattr(fixed, "geoms", [fixed]) if isinstance(g, Polygon | MultiPolygon)
+            ]
+            geom = shapely.union_all(polys) if polys else Polygon()
+            repaired = True
+            if geom.is_empty:
+                msg = "invalid polygon that cannot be repaired"
+                raise IngestError(msg, row=row, field="geometry")
+        if isinstance(geom, Polygon):
+            geom = MultiPolygon([geom])
+    minx, miny, maxx, maxy = geom.bounds
+    if minx < bbox[0] or miny < bbox[1] or maxx > bbox[2] or maxy > bbox[3]:
+        msg = (
+            f"geometry at lon {minx:.5f}..{maxx:.5f}, lat {miny:.5f}..{maxy:.5f} lies outside "
+            f"Indonesia's bounding box {bbox}"
+        )
+        raise IngestError(msg, row=row, field="geometry")
+    return geom, repaired
+
+
+def validate_row(
+    record: Mapping[str, Any],
+    geom: BaseGeometry | None,
+    *,
+    spec: LayerSpec,
+    columns: Mapping[str, str],
+    defaults: Mapping[str, Any],
+    known: Mapping[str, frozenset[str]],
+    row: int,
+    bbox: tuple[float, ...],
+) -> tuple[dict[str, Any], bool]:
+    """Validate one file row and build the table row.
+
+    Returns
+    -------
+    tuple
+        The row (fields, ``attributes`` from unmapped columns, ``source_id``, EWKT
+        ``geom``) and whether its geometry was repaired.
+    """
+    geom, repaired = _check_geometry(geom, kind=spec.kind, row=row, bbox=bbox)
+    out: dict[str, Any] = {}
+    for name, fspec in spec.fields.items():
+        raw = record.get(columns[name]) if name in columns else None
+        if _missing(raw):
+            raw = defaults.get(name)
+        if _missing(raw):
+            if fspec.required:
+                msg = f"missing required field {name!r} (map a column with --map COLUMN={name})"
+                raise IngestError(msg, row=row, field=name)
+            out[name] = None
+            continue
+        out[name] = _convert(raw, fspec, name=name, row=row)
+        if name in known and out[name] not in known[name]:
+            msg = f"unknown {name} {out[name]!r}; known: {sorted(known[name])}"
+            raise IngestError(msg, row=row, field=name)
+    sid_col = columns.get("source_id")
+    sid = json_safe(record.get(sid_col)) if sid_col else None
+    if isinstance(sid, float) and sid.is_integer():
+        sid = int(sid)
+    out["source_id"] = str(row) if sid is None else str(sid)
+    used = set(columns.values())
+    out["attributes"] = {k: json_safe(v) for k, v in record.items() if k not in used}
+    out["geom"] = f"SRID=4326;{geom.wkt}"
+    return out, repaired
