@@ -26,23 +26,41 @@ def _points_geojson(path: Path, features: list[dict]) -> Path:
 
 
 def _pt(lon: float, lat: float, **props: object) -> dict:
-    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
-            "properties": props}
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": props,
+    }
 
 
-def test_geojson_points_are_written_with_mapping_and_attributes(clean_engine: Engine, tmp_path: Path):
-    path = _points_geojson(tmp_path / "pkm.geojson", [
-        _pt(105.26, -5.43, NAMOBJ="Puskesmas Satu", KODE="A1", JAM="Mo-Fr 08:00-14:00", beds=10),
-        _pt(105.30, -5.40, NAMOBJ="Puskesmas Dua", KODE="A2", JAM=None, beds=None),
-    ])
+def test_geojson_points_are_written_with_mapping_and_attributes(
+    clean_engine: Engine, tmp_path: Path
+):
+    path = _points_geojson(
+        tmp_path / "pkm.geojson",
+        [
+            _pt(
+                105.26, -5.43, NAMOBJ="Puskesmas Satu", KODE="A1", JAM="Mo-Fr 08:00-14:00", beds=10
+            ),
+            _pt(105.30, -5.40, NAMOBJ="Puskesmas Dua", KODE="A2", JAM=None, beds=None),
+        ],
+    )
     with clean_engine.connect() as conn:
-        result = ingest_file(conn, path, kind="points", defaults={"category": "puskesmas"},
-                             mapping={"NAMOBJ": "name", "KODE": "source_id", "JAM": "opening_hours"})
+        result = ingest_file(
+            conn,
+            path,
+            kind="points",
+            defaults={"category": "puskesmas"},
+            mapping={"NAMOBJ": "name", "KODE": "source_id", "JAM": "opening_hours"},
+        )
     assert result.rows == 2
     with clean_engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT name, category, source, source_id, opening_hours, attributes, "
-            "ST_X(geom), ST_Y(geom) FROM service_points ORDER BY source_id")).all()
+        rows = conn.execute(
+            text(
+                "SELECT name, category, source, source_id, opening_hours, attributes, "
+                "ST_X(geom), ST_Y(geom) FROM service_points ORDER BY source_id"
+            )
+        ).all()
     assert [r[0] for r in rows] == ["Puskesmas Satu", "Puskesmas Dua"]
     assert rows[0][1:5] == ("puskesmas", "pkm", "A1", "Mo-Fr 08:00-14:00")
     assert rows[0][5] == {"beds": 10}
@@ -50,15 +68,20 @@ def test_geojson_points_are_written_with_mapping_and_attributes(clean_engine: En
 
 
 def test_bad_row_writes_nothing_and_names_the_row(clean_engine: Engine, tmp_path: Path):
-    good = _points_geojson(tmp_path / "a.geojson", [_pt(105.2, -5.4, name="Lama", category="samsat")])
+    good = _points_geojson(
+        tmp_path / "a.geojson", [_pt(105.2, -5.4, name="Lama", category="samsat")]
+    )
     with clean_engine.connect() as conn:
         ingest_file(conn, good, kind="points")
-    bad = _points_geojson(tmp_path / "b.geojson", [
-        _pt(105.2, -5.4, name="Satu", category="samsat"),
-        _pt(105.3, -5.5, name="Dua", category="samsat"),
-        _pt(105.4, -5.6, name="Tiga", category="bakery"),
-        _pt(105.5, -5.7, name="Empat", category="samsat"),
-    ])
+    bad = _points_geojson(
+        tmp_path / "b.geojson",
+        [
+            _pt(105.2, -5.4, name="Satu", category="samsat"),
+            _pt(105.3, -5.5, name="Dua", category="samsat"),
+            _pt(105.4, -5.6, name="Tiga", category="bakery"),
+            _pt(105.5, -5.7, name="Empat", category="samsat"),
+        ],
+    )
     with clean_engine.connect() as conn, pytest.raises(IngestError) as err:
         ingest_file(conn, bad, kind="points")
     assert err.value.row == 3
@@ -81,7 +104,10 @@ def test_bad_row_in_the_middle_of_a_large_file_writes_nothing(clean_engine: Engi
 
 
 def test_reingest_is_idempotent_and_updates(clean_engine: Engine, tmp_path: Path):
-    feats = [_pt(105.1, -5.1, name="A", category="mpp", id=1), _pt(105.2, -5.2, name="B", category="mpp", id=2)]
+    feats = [
+        _pt(105.1, -5.1, name="A", category="mpp", id=1),
+        _pt(105.2, -5.2, name="B", category="mpp", id=2),
+    ]
     path = _points_geojson(tmp_path / "mpp.geojson", feats)
     for _ in range(2):
         with clean_engine.connect() as conn:
@@ -91,21 +117,39 @@ def test_reingest_is_idempotent_and_updates(clean_engine: Engine, tmp_path: Path
     _points_geojson(path, feats)
     with clean_engine.connect() as conn:
         ingest_file(conn, path, kind="points")
-        names = conn.execute(text("SELECT name FROM service_points ORDER BY source_id")).scalars().all()
+        names = (
+            conn.execute(text("SELECT name FROM service_points ORDER BY source_id")).scalars().all()
+        )
     assert names == ["A (baru)", "B"]
 
 
 def test_csv_with_lon_lat_columns(clean_engine: Engine, tmp_path: Path):
     path = tmp_path / "farms.csv"
-    path.write_text("nama;komoditas;ton;bujur;lintang;bulan\n"
-                    "Sawah A;padi;1200,5;105,1;-5,0;3,4,9\n"
-                    "Kebun B;kopi;80;104,1;-5,0;\n", encoding="utf-8")
+    path.write_text(
+        "nama;komoditas;ton;bujur;lintang;bulan\n"
+        "Sawah A;padi;1200,5;105,1;-5,0;3,4,9\n"
+        "Kebun B;kopi;80;104,1;-5,0;\n",
+        encoding="utf-8",
+    )
     with clean_engine.connect() as conn:
-        ingest_file(conn, path, kind="points", layer="farms",
-                    mapping={"nama": "name", "komoditas": "commodity", "ton": "production_t_per_year",
-                             "bulan": "harvest_months"})
-        rows = conn.execute(text("SELECT name, production_t_per_year, harvest_months, ST_X(geom) "
-                                 "FROM farms ORDER BY name")).all()
+        ingest_file(
+            conn,
+            path,
+            kind="points",
+            layer="farms",
+            mapping={
+                "nama": "name",
+                "komoditas": "commodity",
+                "ton": "production_t_per_year",
+                "bulan": "harvest_months",
+            },
+        )
+        rows = conn.execute(
+            text(
+                "SELECT name, production_t_per_year, harvest_months, ST_X(geom) "
+                "FROM farms ORDER BY name"
+            )
+        ).all()
     assert rows[1][1] == pytest.approx(1200.5)
     assert rows[1][2] == [3, 4, 9]
     assert rows[1][3] == pytest.approx(105.1)
@@ -125,17 +169,28 @@ def test_gpkg_areas_reprojected_and_repaired(clean_engine: Engine, tmp_path: Pat
     square = Polygon([(0, 0), (4000, 0), (4000, 4000), (0, 4000)])
     gdf = gpd.GeoDataFrame(
         {"NAMA": ["Bowtie", "Square"], "KODE": ["1", "2"], "PENDUDUK": [100, 2500]},
-        geometry=[Polygon([(x + 520000, y + 9400000) for x, y in bowtie.exterior.coords]),
-                  Polygon([(x + 530000, y + 9400000) for x, y in square.exterior.coords])],
+        geometry=[
+            Polygon([(x + 520000, y + 9400000) for x, y in bowtie.exterior.coords]),
+            Polygon([(x + 530000, y + 9400000) for x, y in square.exterior.coords]),
+        ],
         crs="EPSG:32748",
     )
     path = tmp_path / "kec.gpkg"
     gdf.to_file(path, driver="GPKG")
     with clean_engine.connect() as conn:
-        result = ingest_file(conn, path, kind="areas", defaults={"level": "kecamatan"},
-                             mapping={"NAMA": "name", "KODE": "code", "PENDUDUK": "population"})
-        rows = conn.execute(text("SELECT name, ST_IsValid(geom), ST_SRID(geom), ST_XMin(geom), "
-                                 "population FROM admin_areas ORDER BY code")).all()
+        result = ingest_file(
+            conn,
+            path,
+            kind="areas",
+            defaults={"level": "kecamatan"},
+            mapping={"NAMA": "name", "KODE": "code", "PENDUDUK": "population"},
+        )
+        rows = conn.execute(
+            text(
+                "SELECT name, ST_IsValid(geom), ST_SRID(geom), ST_XMin(geom), "
+                "population FROM admin_areas ORDER BY code"
+            )
+        ).all()
     assert result.repaired == 1
     assert all(r[1] and r[2] == 4326 for r in rows)
     assert 105.1 < rows[0][3] < 105.3  # UTM 48S x=520 km lies just east of 105°E
@@ -143,18 +198,27 @@ def test_gpkg_areas_reprojected_and_repaired(clean_engine: Engine, tmp_path: Pat
 
 
 def test_areas_get_their_parent(clean_engine: Engine, tmp_path: Path):
-    big = gpd.GeoDataFrame({"name": ["Kab"], "level": ["kabupaten"]},
-                           geometry=[Polygon([(105, -6), (106, -6), (106, -5), (105, -5)])], crs=4326)
-    small = gpd.GeoDataFrame({"name": ["Kec"], "level": ["kecamatan"]},
-                             geometry=[Point(105.5, -5.5).buffer(0.1)], crs=4326)
+    big = gpd.GeoDataFrame(
+        {"name": ["Kab"], "level": ["kabupaten"]},
+        geometry=[Polygon([(105, -6), (106, -6), (106, -5), (105, -5)])],
+        crs=4326,
+    )
+    small = gpd.GeoDataFrame(
+        {"name": ["Kec"], "level": ["kecamatan"]},
+        geometry=[Point(105.5, -5.5).buffer(0.1)],
+        crs=4326,
+    )
     big.to_file(tmp_path / "kab.geojson")
     small.to_file(tmp_path / "kec.geojson")
     with clean_engine.connect() as conn:
         ingest_file(conn, tmp_path / "kab.geojson", kind="areas")
         ingest_file(conn, tmp_path / "kec.geojson", kind="areas")
-        parent = conn.execute(text(
-            "SELECT p.name FROM admin_areas c JOIN admin_areas p ON p.id = c.parent_id "
-            "WHERE c.name = 'Kec'")).scalar()
+        parent = conn.execute(
+            text(
+                "SELECT p.name FROM admin_areas c JOIN admin_areas p ON p.id = c.parent_id "
+                "WHERE c.name = 'Kec'"
+            )
+        ).scalar()
     assert parent == "Kab"
 
 
@@ -162,13 +226,28 @@ def test_areas_get_their_parent(clean_engine: Engine, tmp_path: Path):
     ("features", "field", "words"),
     [
         ([_pt(105, -5, category="polisi")], "name", "missing required field 'name'"),
-        ([{"type": "Feature", "geometry": None, "properties": {"name": "x", "category": "polisi"}}],
-         "geometry", "no geometry"),
-        ([_pt(105, -5, name="x", category="polisi", capacity="banyak")], "capacity", "whole number"),
+        (
+            [
+                {
+                    "type": "Feature",
+                    "geometry": None,
+                    "properties": {"name": "x", "category": "polisi"},
+                }
+            ],
+            "geometry",
+            "no geometry",
+        ),
+        (
+            [_pt(105, -5, name="x", category="polisi", capacity="banyak")],
+            "capacity",
+            "whole number",
+        ),
         ([_pt(105, -5, name="x", category="polisi", capacity=-4)], "capacity", ">= 0"),
     ],
 )
-def test_row_errors_name_field_and_reason(clean_engine: Engine, tmp_path: Path, features, field, words):
+def test_row_errors_name_field_and_reason(
+    clean_engine: Engine, tmp_path: Path, features, field, words
+):
     path = _points_geojson(tmp_path / "e.geojson", features)
     with clean_engine.connect() as conn, pytest.raises(IngestError) as err:
         ingest_file(conn, path, kind="points")
@@ -178,8 +257,13 @@ def test_row_errors_name_field_and_reason(clean_engine: Engine, tmp_path: Path, 
 
 
 def test_duplicate_ids_in_one_file_are_rejected(clean_engine: Engine, tmp_path: Path):
-    path = _points_geojson(tmp_path / "d.geojson", [
-        _pt(105, -5, name="a", category="polisi", id=7), _pt(105.1, -5, name="b", category="polisi", id=7)])
+    path = _points_geojson(
+        tmp_path / "d.geojson",
+        [
+            _pt(105, -5, name="a", category="polisi", id=7),
+            _pt(105.1, -5, name="b", category="polisi", id=7),
+        ],
+    )
     with clean_engine.connect() as conn, pytest.raises(IngestError) as err:
         ingest_file(conn, path, kind="points")
     assert err.value.row == 2
