@@ -27,7 +27,7 @@ ingest_app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -56,10 +56,8 @@ def db_start() -> None:
     if settings.database_url:
         console.print("LAMPUNG_GEO_DATABASE_URL is set; migrating that database instead.")
     _ready_url(settings)
-    where = (
-        (settings.database_url
-        and "LAMPUNG_GEO_DATABASE_URL")
-        or (f"{settings.cluster_dir} on 127.0.0.1:{settings.cluster_port}")
+    where = (settings.database_url and "LAMPUNG_GEO_DATABASE_URL") or (
+        f"{settings.cluster_dir} on 127.0.0.1:{settings.cluster_port}"
     )
     console.print(f"[green]database ready[/] ({where}), schema at head")
 

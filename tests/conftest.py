@@ -81,7 +81,9 @@ def scratch_engine(scratch_url: str) -> Iterator[Engine]:
 def clean_engine(scratch_engine: Engine) -> Engine:
     """The scratch database with every feature table and dataset emptied."""
     with scratch_engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(FEATURE_TABLES)}, sources RESTART IDENTITY CASCADE"))
+        conn.execute(
+            text(f"TRUNCATE {', '.join(FEATURE_TABLES)}, sources RESTART IDENTITY CASCADE")
+        )
     return scratch_engine
 
 

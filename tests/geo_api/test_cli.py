@@ -1,0 +1,101 @@
+"""The ``lampung-geo`` command: db lifecycle and ingest, with clean errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from typer.testing import CliRunner
+
+from geo_api.cli import app
+from layers.db.cluster import free_port
+from tests.conftest import new_cluster_dir
+
+runner = CliRunner()
+
+
+def _geojson(path: Path, cats: list[str]) -> Path:
+    feats = [
+        {
+            "type": "Feature",
+            "properties": {"NAMA": f"Titik {i}", "JENIS": c, "KODE": i},
+            "geometry": {"type": "Point", "coordinates": [105.2 + i / 100, -5.4]},
+        }
+        for i, c in enumerate(cats)
+    ]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    return path
+
+
+def test_ingest_points_cli(clean_engine: Engine, scratch_url: str, tmp_path: Path):
+    env = {"LAMPUNG_GEO_DATABASE_URL": scratch_url}
+    path = _geojson(tmp_path / "titik.geojson", ["samsat", "dukcapil"])
+    args = [
+        "ingest",
+        "points",
+        str(path),
+        "--map",
+        "NAMA=name",
+        "--map",
+        "JENIS=category",
+        "--map",
+        "KODE=source_id",
+        "--attribution",
+        "© contoh",
+    ]
+    result = runner.invoke(app, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert "2 rows" in result.output
+    with clean_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM service_points")).scalar() == 2
+
+
+def test_ingest_bad_row_cli_reports_row_and_writes_nothing(
+    clean_engine: Engine, scratch_url: str, tmp_path: Path
+):
+    env = {"LAMPUNG_GEO_DATABASE_URL": scratch_url}
+    path = _geojson(tmp_path / "salah.geojson", ["samsat", "samsat", "warung"])
+    args = ["ingest", "points", str(path), "--map", "NAMA=name", "--map", "JENIS=category"]
+    result = runner.invoke(app, args, env=env)
+    assert result.exit_code == 1
+    assert "row 3" in result.output and "warung" in result.output
+    assert "nothing was written" in result.output
+    assert "Traceback" not in result.output
+    with clean_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM service_points")).scalar() == 0
+
+
+@pytest.mark.parametrize("bad", [["--map", "NAMA"], ["--map", "NOPE=name"], ["--layer", "roads"]])
+def test_ingest_bad_options(scratch_url: str, tmp_path: Path, bad: list[str]):
+    path = _geojson(tmp_path / "t.geojson", ["samsat"])
+    result = runner.invoke(
+        app, ["ingest", "points", str(path), *bad], env={"LAMPUNG_GEO_DATABASE_URL": scratch_url}
+    )
+    assert result.exit_code in (1, 2)
+    assert "error" in result.output and "Traceback" not in result.output
+
+
+def test_db_start_status_stop_private_cluster():
+    folder = new_cluster_dir()
+    env = {
+        "LAMPUNG_GEO_CLUSTER_DIR": str(folder / "pg"),
+        "LAMPUNG_GEO_CLUSTER_PORT": str(free_port()),
+        "LAMPUNG_GEO_DATABASE_URL": "",
+    }
+    try:
+        started = runner.invoke(app, ["db", "start"], env=env)
+        assert started.exit_code == 0, started.output
+        assert "schema at head" in started.output
+        status = runner.invoke(app, ["db", "status"], env=env)
+        assert status.exit_code == 0 and "running" in status.output
+        assert (folder / "pg" / "data" / "PG_VERSION").exists()
+        stopped = runner.invoke(app, ["db", "stop"], env=env)
+        assert stopped.exit_code == 0
+        after = runner.invoke(app, ["db", "status"], env=env)
+        assert after.exit_code == 3 and "stopped" in after.output
+    finally:
+        runner.invoke(app, ["db", "stop"], env=env)
+        shutil.rmtree(folder, ignore_errors=True)
