@@ -1,0 +1,107 @@
+"""A loaded road network of one profile: compiled graph, engine and snapper together.
+
+Compiled graphs live in one folder as ``<profile>.npz`` files; the API loads all of
+them at start-up with :func:`load_networks`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+
+from routing.compiled import CompiledGraph, compile_graph, load_compiled, save_compiled
+from routing.engine import EngineKind, RoutingEngine, make_engine
+from routing.errors import UnknownProfileError
+from routing.ferry import FerryLink, FerryLinkResult, add_ferry_links
+from routing.profiles import PROFILES
+from routing.snap import Snapper
+
+SUFFIX = ".npz"
+
+
+@dataclass
+class Network:
+    """Everything needed to answer routing queries for one profile."""
+
+    profile: str
+    compiled: CompiledGraph
+    engine: RoutingEngine
+    snapper: Snapper
+    source: str = ""
+    load_seconds: float = 0.0
+    ferry_links: list[FerryLinkResult] = field(default_factory=list)
+
+    @classmethod
+    def from_compiled(
+        cls, compiled: CompiledGraph, *, kind: EngineKind = "auto", source: str = ""
+    ) -> Network:
+        """Wrap a compiled graph, preparing its engine (CH preprocessing) and snapper."""
+        started = time.perf_counter()
+        engine = make_engine(compiled, kind=kind)
+        snapper = Snapper(compiled)
+        return cls(
+            profile=compiled.profile,
+            compiled=compiled,
+            engine=engine,
+            snapper=snapper,
+            source=source,
+            load_seconds=time.perf_counter() - started,
+        )
+
+    @classmethod
+    def load(cls, path: str | Path, *, kind: EngineKind = "auto") -> Network:
+        """Load a compiled graph file and prepare it for queries."""
+        started = time.perf_counter()
+        net = cls.from_compiled(load_compiled(path), kind=kind, source=str(path))
+        net.load_seconds = time.perf_counter() - started
+        return net
+
+
+def graph_path(graph_dir: str | Path, profile: str) -> Path:
+    """The file of a profile's compiled graph in ``graph_dir``."""
+    if profile not in PROFILES:
+        msg = f"unknown profile {profile!r}; profiles: {sorted(PROFILES)}"
+        raise UnknownProfileError(msg)
+    return Path(graph_dir) / f"{profile}{SUFFIX}"
+
+
+def compile_and_save(
+    graph: nx.MultiDiGraph,
+    out: str | Path,
+    *,
+    ferries: Iterable[FerryLink] = (),
+    max_ferry_connect_m: float = 5000.0,
+) -> tuple[CompiledGraph, list[FerryLinkResult]]:
+    """Add ferry links to a built graph, compile it and write it to ``out``.
+
+    Returns
+    -------
+    tuple
+        The compiled graph and where each ferry link was attached.
+    """
+    links = list(ferries)
+    attached = add_ferry_links(graph, links, max_connect_m=max_ferry_connect_m) if links else []
+    compiled = compile_graph(graph)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    save_compiled(compiled, tmp)
+    tmp.replace(out)  # readers never see a half-written file
+    return compiled, attached
+
+
+def load_networks(graph_dir: str | Path, *, kind: EngineKind = "auto") -> dict[str, Network]:
+    """Load every ``<profile>.npz`` of ``graph_dir`` (missing folder: no networks)."""
+    folder = Path(graph_dir)
+    networks: dict[str, Network] = {}
+    if not folder.is_dir():
+        return networks
+    for profile in PROFILES:
+        path = folder / f"{profile}{SUFFIX}"
+        if path.exists():
+            networks[profile] = Network.load(path, kind=kind)
+    return networks
