@@ -9,7 +9,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from geo_api.errors import install_error_handlers
-from geo_api.routers import features, health
+from geo_api.networks import load_all
+from geo_api.routers import features, health, routing
 from geo_api.settings import DatabaseSettings, Settings
 from layers.db.cluster import PostgresCluster
 from layers.db.engine import make_engine
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             pool_size=settings.database.pool_size,
         )
         app.state.engine = engine
+        app.state.networks = load_all(settings.routing.graph_dir)
         try:
             yield
         finally:
@@ -67,4 +69,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(features.router)
+    app.include_router(routing.router)
     return app

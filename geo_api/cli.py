@@ -25,8 +25,10 @@ db_app = typer.Typer(help="The private PostGIS cluster and the schema.", no_args
 ingest_app = typer.Typer(
     help="Load your own GeoJSON, GeoPackage, Shapefile or CSV.", no_args_is_help=True
 )
+graph_app = typer.Typer(help="Road graphs for routing.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(graph_app, name="graph")
 console = Console(stderr=True, soft_wrap=True)
 
 
@@ -199,6 +201,81 @@ def ingest_areas(
     _ingest("areas", file, layer, map_, {"level": level}, source, title, attribution, file_layer)
 
 
+@graph_app.command("build")
+def graph_build(
+    source: Annotated[
+        Path, typer.Argument(help=".osm, .osm.bz2, .osm.pbf, .gpkg, .shp or .geojson")
+    ],
+    profile: Annotated[
+        list[str], typer.Option(help="motorcycle, car, truck or walk; repeatable")
+    ] = ["motorcycle"],  # noqa: B006 - typer needs a literal default
+    out: Annotated[Path | None, typer.Option(help="output file (one profile) or folder")] = None,
+    preset: Annotated[str | None, typer.Option(help="road columns: rbi, osm_shp or osm")] = None,
+    layer: Annotated[str | None, typer.Option(help="layer inside a GeoPackage")] = None,
+    ferries: Annotated[
+        bool, typer.Option("--ferries/--no-ferries", help="add the database's ferry links")
+    ] = False,
+) -> None:
+    """Build, compile and save routable graphs from a road file (never downloads)."""
+    from geo_api.networks import build_network_file, ferries_from_db
+    from routing.errors import RoutingError
+    from routing.network import graph_path
+
+    settings = Settings()
+    links = []
+    if ferries:
+        with make_engine(_ready_url(settings.database)).connect() as conn:
+            links = ferries_from_db(conn)
+    for name in profile:
+        try:
+            target = graph_path(out or settings.routing.graph_dir, name)
+            if out is not None and len(profile) == 1 and out.suffix:
+                target = out
+            report, compiled, seconds = build_network_file(
+                source,
+                target,
+                profile=name,
+                ferries=links,
+                preset=preset,
+                layer=layer,
+                progress=True,
+            )
+        except RoutingError as exc:
+            raise _fail(str(exc)) from None
+        console.print(str(report))
+        console.print(
+            f"[green]{name}[/]: {compiled.n_nodes:,} nodes, {compiled.n_edges:,} edges "
+            f"({len(links)} ferry links) compiled and saved in {seconds:.2f} s → {target}"
+        )
+
+
+def build_demo_graphs(conn: Any, graph_dir: Path) -> list[str]:
+    """Build the demo road network's graphs for every profile (skips unchanged ones)."""
+    import hashlib
+    import tempfile
+
+    from data.demo_roads import roads
+    from geo_api.networks import build_network_file, ferries_from_db
+    from routing.network import graph_path
+    from routing.profiles import PROFILES
+
+    links = ferries_from_db(conn)
+    built = []
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "demo_roads.geojson"
+        roads().to_file(src, driver="GeoJSON")
+        stamp = hashlib.sha256(src.read_bytes() + repr(links).encode()).hexdigest()
+        for name in PROFILES:
+            target = graph_path(graph_dir, name)
+            stamp_file = target.with_suffix(".stamp")
+            if target.exists() and stamp_file.exists() and stamp_file.read_text() == stamp:
+                continue
+            build_network_file(src, target, profile=name, ferries=links)
+            stamp_file.write_text(stamp)
+            built.append(name)
+    return built
+
+
 @app.command("demo")
 def demo(
     serve_: Annotated[bool, typer.Option("--serve", help="then serve the API")] = False,
@@ -212,12 +289,18 @@ def demo(
     url = _ready_url(settings.database)
     with make_engine(url, statement_timeout_ms=600_000).connect() as conn:
         counts = load_demo(conn)
+        with console.status("building the demo road graphs"):
+            built = build_demo_graphs(conn, settings.routing.graph_dir)
     table = Table(title="DEMO data loaded (generated from public facts, not survey data)")
     table.add_column("layer")
     table.add_column("rows", justify="right")
     for name, n in counts.items():
         table.add_row(name, str(n))
     console.print(table)
+    console.print(
+        f"demo road graphs in {settings.routing.graph_dir}: "
+        + (f"built {', '.join(built)}" if built else "up to date")
+    )
     if serve_:
         serve(host=host, port=port)
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy import Connection, Engine
 
+from geo_api.networks import network_for
 from geo_api.settings import Settings
 from layers.collections import COLLECTIONS, Collection
 from layers.errors import UnknownCollectionError
+from routing.network import Network
 
 
 def get_settings(request: Request) -> Settings:
@@ -44,3 +46,21 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ConnectionDep = Annotated[Connection, Depends(get_connection)]
 CollectionDep = Annotated[Collection, Depends(get_collection)]
+
+
+def get_networks(request: Request) -> dict[str, Network]:
+    """All loaded road networks, by profile."""
+    networks: dict[str, Network] = request.app.state.networks
+    return networks
+
+
+def get_network(
+    networks: Annotated[dict[str, Network], Depends(get_networks)],
+    profile: Annotated[str, Query(description="motorcycle, car, truck or walk")] = "motorcycle",
+) -> Network:
+    """The network of the ``profile`` query parameter."""
+    return network_for(networks, profile)
+
+
+NetworksDep = Annotated[dict[str, Network], Depends(get_networks)]
+NetworkDep = Annotated[Network, Depends(get_network)]

@@ -22,6 +22,13 @@ from layers.errors import (
     LayersError,
     UnknownCollectionError,
 )
+from routing.errors import (
+    GraphBuildError,
+    OffNetworkError,
+    RoutingError,
+    UnknownProfileError,
+    UnreachableError,
+)
 
 log = logging.getLogger("lampung_geo.api")
 
@@ -45,7 +52,13 @@ STATUS: dict[type[Exception], int] = {
     FeatureNotFoundError: 404,
     IngestError: 422,
     DatabaseUnavailableError: 503,
+    UnknownProfileError: 400,
+    OffNetworkError: 422,
+    UnreachableError: 422,
+    GraphBuildError: 422,
 }
+# Errors that do not carry the parameter they are about.
+DEFAULT_FIELD: dict[type[Exception], str] = {UnknownProfileError: "profile"}
 
 
 def register_status(exc_type: type[Exception], status: int) -> None:
@@ -68,7 +81,7 @@ def error_body(code: str, description: str, *, field: str | None = None) -> dict
 
 def _domain_response(exc: Exception) -> JSONResponse:
     reason = getattr(exc, "reason", str(exc))
-    field = getattr(exc, "field", None)
+    field = getattr(exc, "field", None) or DEFAULT_FIELD.get(type(exc))
     status = status_for(exc)
     body = error_body(type(exc).__name__.removesuffix("Error"), reason, field=field)
     row = getattr(exc, "row", None)
@@ -129,6 +142,7 @@ def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers for the whole error family."""
     app.add_exception_handler(LayersError, _on_domain)
     app.add_exception_handler(ApiError, _on_domain)
+    app.add_exception_handler(RoutingError, _on_domain)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(OperationalError, _on_database)
