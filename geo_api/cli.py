@@ -323,5 +323,24 @@ def serve(
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
+def main() -> None:
+    """Console entry point: domain errors end in one clear line, never a traceback.
+
+    Set ``LAMPUNG_GEO_DEBUG=1`` to see the traceback of an unexpected error.
+    """
+    import os
+
+    try:
+        app(standalone_mode=True)
+    except (typer.Exit, SystemExit, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        if os.environ.get("LAMPUNG_GEO_DEBUG"):
+            raise
+        console.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}")
+        console.print("(set LAMPUNG_GEO_DEBUG=1 to see the traceback)")
+        raise SystemExit(1) from None
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -93,8 +93,8 @@ def build_network_file(
     Returns the build report, the compiled graph and the compile-and-save seconds.
     """
     graph, report = build_graph(
-        source, profile=profile, preset=preset, layer=layer, progress=progress
+        source, profile=profile, preset=preset, layer=layer, ferry_links=ferries, progress=progress
     )
     started = time.perf_counter()
-    compiled, _ = compile_and_save(graph, out, ferries=ferries)
+    compiled = compile_and_save(graph, out)
     return report, compiled, time.perf_counter() - started

@@ -89,7 +89,7 @@ def load_demo(conn: Connection) -> dict[str, int]:
         counts["ports"] = upsert_rows(
             conn, "ports", DEMO, _rows(demo.ports(), ("code", "name", "kind", "source_id"))
         )
-        port_ids: dict[str, int] = dict(conn.execute(text("SELECT code, id FROM ports")))
+        port_ids: dict[str, int] = dict(conn.execute(text("SELECT code, id FROM ports")).all())
         links = _rows(
             demo.ferry_links(),
             (

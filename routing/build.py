@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from shapely.geometry import LineString
 from tqdm import tqdm
 
 from routing.errors import GraphBuildError
+from routing.ferry import FerryLink, add_ferry_links
 from routing.lines import read_lines
 from routing.osm import ACCESS_TAGS, read_osm_pbf, read_osm_xml
 from routing.profiles import FERRY_SPEED_KPH, Profile, get_profile
@@ -96,6 +97,7 @@ def build_graph(
     columns: Mapping[str, str] | None = None,
     layer: str | None = None,
     preset: str | None = None,
+    ferry_links: Iterable[FerryLink] = (),
     progress: bool = False,
 ) -> tuple[nx.MultiDiGraph, BuildReport]:
     """
@@ -117,6 +119,10 @@ def build_graph(
     preset
         GIS lines only: column preset (``rbi``, ``osm_shp``, ``osm``);
         auto-detected when None (see :func:`routing.lines.detect_preset`).
+    ferry_links
+        Scheduled ferry links (e.g. Bakauheni–Merak from the database), added in
+        both directions *before* the largest strongly connected component is
+        taken, so that the road networks they join stay in the graph.
     progress
         Show a progress bar of the build stages on stderr.
 
@@ -157,6 +163,9 @@ def build_graph(
             del raw
         with _stage(report, bar, "ferries"):
             report.ferry_connectors = _connect_ferry_ends(graph, prof, max_m=FERRY_CONNECT_M)
+            links = list(ferry_links)
+            if links:
+                report.ferry_links = len(add_ferry_links(graph, links))
         with _stage(report, bar, "directions"):
             if not prof.respect_oneway:
                 _make_two_way(graph)

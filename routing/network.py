@@ -7,8 +7,7 @@ them at start-up with :func:`load_networks`.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
@@ -16,7 +15,6 @@ import networkx as nx
 from routing.compiled import CompiledGraph, compile_graph, load_compiled, save_compiled
 from routing.engine import EngineKind, RoutingEngine, make_engine
 from routing.errors import UnknownProfileError
-from routing.ferry import FerryLink, FerryLinkResult, add_ferry_links
 from routing.profiles import PROFILES
 from routing.snap import Snapper
 
@@ -33,7 +31,6 @@ class Network:
     snapper: Snapper
     source: str = ""
     load_seconds: float = 0.0
-    ferry_links: list[FerryLinkResult] = field(default_factory=list)
 
     @classmethod
     def from_compiled(
@@ -69,29 +66,15 @@ def graph_path(graph_dir: str | Path, profile: str) -> Path:
     return Path(graph_dir) / f"{profile}{SUFFIX}"
 
 
-def compile_and_save(
-    graph: nx.MultiDiGraph,
-    out: str | Path,
-    *,
-    ferries: Iterable[FerryLink] = (),
-    max_ferry_connect_m: float = 5000.0,
-) -> tuple[CompiledGraph, list[FerryLinkResult]]:
-    """Add ferry links to a built graph, compile it and write it to ``out``.
-
-    Returns
-    -------
-    tuple
-        The compiled graph and where each ferry link was attached.
-    """
-    links = list(ferries)
-    attached = add_ferry_links(graph, links, max_connect_m=max_ferry_connect_m) if links else []
+def compile_and_save(graph: nx.MultiDiGraph, out: str | Path) -> CompiledGraph:
+    """Compile a built graph and write it to ``out`` atomically."""
     compiled = compile_graph(graph)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
     save_compiled(compiled, tmp)
     tmp.replace(out)  # readers never see a half-written file
-    return compiled, attached
+    return compiled
 
 
 def load_networks(graph_dir: str | Path, *, kind: EngineKind = "auto") -> dict[str, Network]:

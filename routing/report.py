@@ -43,6 +43,8 @@ class BuildReport:
         Ferry ways unusable as read (clipped by the extract to one point).
     ferry_connectors
         Connector edges added between ferry ends and the nearest road.
+    ferry_links
+        Scheduled ferry links (from the database) added.
     preset
         Column preset used for GIS lines (None for OSM input).
     notes
@@ -66,6 +68,7 @@ class BuildReport:
     ferry_ways_parsed: int = 0
     ferry_ways_skipped: int = 0
     ferry_connectors: int = 0
+    ferry_links: int = 0
     preset: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -81,6 +84,8 @@ class BuildReport:
             f"  result     {self.nodes:>9,} nodes {self.edges:>9,} edges "
             f"({self.ferry_edges:,} ferry)",
         ]
+        if self.ferry_links:
+            lines.append(f"  ferries    {self.ferry_links:,} scheduled links added")
         if self.ferry_ways_parsed or self.ferry_connectors:
             lines.append(
                 f"  ferries    {self.ferry_ways_parsed:,} ways read, "
