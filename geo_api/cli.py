@@ -249,33 +249,6 @@ def graph_build(
         )
 
 
-def build_demo_graphs(conn: Any, graph_dir: Path) -> list[str]:
-    """Build the demo road network's graphs for every profile (skips unchanged ones)."""
-    import hashlib
-    import tempfile
-
-    from data.demo_roads import roads
-    from geo_api.networks import build_network_file, ferries_from_db
-    from routing.network import graph_path
-    from routing.profiles import PROFILES
-
-    links = ferries_from_db(conn)
-    built = []
-    with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "demo_roads.geojson"
-        roads().to_file(src, driver="GeoJSON")
-        stamp = hashlib.sha256(src.read_bytes() + repr(links).encode()).hexdigest()
-        for name in PROFILES:
-            target = graph_path(graph_dir, name)
-            stamp_file = target.with_suffix(".stamp")
-            if target.exists() and stamp_file.exists() and stamp_file.read_text() == stamp:
-                continue
-            build_network_file(src, target, profile=name, ferries=links)
-            stamp_file.write_text(stamp)
-            built.append(name)
-    return built
-
-
 @app.command("demo")
 def demo(
     serve_: Annotated[bool, typer.Option("--serve", help="then serve the API")] = False,
@@ -283,6 +256,7 @@ def demo(
     port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
 ) -> None:
     """Load the bundled DEMO data (and serve it with --serve)."""
+    from geo_api.networks import build_demo_graphs
     from layers.demo import load_demo
 
     settings = Settings()

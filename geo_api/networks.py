@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import tempfile
 import time
 from pathlib import Path
 
 import shapely
 from sqlalchemy import Connection
 
+from data.demo_roads import roads
 from geo_api.errors import ApiError, register_status
 from layers.points import ferry_link_rows
 from routing.build import BuildReport, build_graph
 from routing.compiled import CompiledGraph
 from routing.errors import UnknownProfileError
 from routing.ferry import FerryLink
-from routing.network import Network, compile_and_save, load_networks
+from routing.network import Network, compile_and_save, graph_path, load_networks
 from routing.profiles import PROFILES
 
 log = logging.getLogger("lampung_geo.api")
@@ -98,3 +101,22 @@ def build_network_file(
     started = time.perf_counter()
     compiled = compile_and_save(graph, out)
     return report, compiled, time.perf_counter() - started
+
+
+def build_demo_graphs(conn: Connection, graph_dir: Path) -> list[str]:
+    """Build the demo road network's graphs for every profile (skips unchanged ones)."""
+    links = ferries_from_db(conn)
+    built = []
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "demo_roads.geojson"
+        roads().to_file(src, driver="GeoJSON")
+        stamp = hashlib.sha256(src.read_bytes() + repr(links).encode()).hexdigest()
+        for name in PROFILES:
+            target = graph_path(graph_dir, name)
+            stamp_file = target.with_suffix(".stamp")
+            if target.exists() and stamp_file.exists() and stamp_file.read_text() == stamp:
+                continue
+            build_network_file(src, target, profile=name, ferries=links)
+            stamp_file.write_text(stamp)
+            built.append(name)
+    return built

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from geo_api.app import create_app
-from geo_api.settings import DatabaseSettings, Settings
+from geo_api.settings import DatabaseSettings, RoutingSettings, Settings
 from layers.db.cluster import DATABASE, PostgresCluster, free_port
 from layers.db.engine import make_engine
 from layers.db.migrate import upgrade
@@ -102,13 +102,31 @@ def demo_url(pg_cluster: PostgresCluster) -> str:
 
 
 @pytest.fixture(scope="session")
-def demo_settings(demo_url: str) -> Settings:
-    return Settings(database=DatabaseSettings(database_url=demo_url))
+def demo_graph_dir(demo_url: str) -> Iterator[Path]:
+    """The demo road network compiled for every profile, ferry included."""
+    from geo_api.networks import build_demo_graphs
+
+    folder = Path(tempfile.mkdtemp(prefix="lampung-geo-graphs-"))
+    engine = make_engine(demo_url)
+    with engine.connect() as conn:
+        build_demo_graphs(conn, folder)
+    engine.dispose()
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def demo_settings(demo_url: str, demo_graph_dir: Path) -> Settings:
+    """Settings of the demo platform: demo database and demo graphs."""
+    return Settings(
+        database=DatabaseSettings(database_url=demo_url),
+        routing=RoutingSettings(graph_dir=demo_graph_dir),
+    )
 
 
 @pytest.fixture(scope="session")
 def demo_client(demo_settings: Settings) -> Iterator[TestClient]:
-    """The API over the demo database."""
+    """The API over the demo database and demo road graphs."""
     with TestClient(create_app(demo_settings), raise_server_exceptions=False) as client:
         yield client
 

@@ -138,11 +138,13 @@ def nearest(
         "features": features,
     }
     if not features:
-        body["note"] = (
-            f"no {category} point can be reached by {net.profile} from here"
-            if facilities.snaps
-            else f"no {category} point lies within {settings.routing.snap_max_m:.0f} m of a road"
-        )
+        if facilities.snaps:
+            note = f"no {category} point can be reached by {net.profile} from here"
+        elif facilities.off_network:
+            note = f"no {category} point lies within {settings.routing.snap_max_m:.0f} m of a road"
+        else:
+            note = f"there are no {category} points in the database"
+        body["note"] = note
     return body
 
 
