@@ -1,0 +1,381 @@
+"""A DEMO road network for Lampung and the Merak–Jakarta corridor.
+
+The network is made by our own code: straight-ish segments between approximate
+waypoints (towns, toll interchanges) along the real corridors, plus a small street grid
+around every town, port and market. It is *not* survey data.
+
+Topology rules (the routing graph builder nodes only at shared vertices):
+
+* every line starts and ends at a junction; junction coordinates are rounded to
+  ``NDIGITS`` decimals once and reused, so they are bit-identical in every line;
+* long segments get intermediate vertices every ~``DENSIFY_M`` metres;
+* motorways (toll roads) are dual carriageways but are emitted once with
+  ``oneway=False`` and ``lanes=4``; every other road is two-way too;
+* the Lampung side and the Java side are each one connected component; they are joined
+  only by the ferry link (see :func:`data.demo.ferry_links`), never by a road.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from data import facts
+
+NDIGITS = 7
+GRID_SPACING_M = 400.0
+GRID_HALF = 2  # a (2*GRID_HALF+1)^2 street grid: 5 x 5 nodes, 40 street segments
+DENSIFY_M = 2_000.0
+TOLL_CLEARANCE_DEG = 0.01  # ~1.1 km: sites are placed this far from toll roads
+STRAIT_LON = 105.93  # every Lampung-side vertex is west of this, every Java-side one east
+_M_PER_DEG_LAT = 110_574.0
+_M_PER_DEG_LON_EQ = 111_320.0
+
+Coord = tuple[float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class RoadSegment:
+    """One road line between two junctions."""
+
+    highway: str
+    name: str
+    maxspeed: str | None
+    lanes: int | None
+    coords: tuple[Coord, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RoadNetwork:
+    """The demo network: its segments, its anchors and the street grid of each anchor.
+
+    ``grids`` maps an anchor key (town name, port code or market slug) to its street
+    grid nodes keyed by the (east, north) offset in grid steps from the anchor.
+    """
+
+    segments: tuple[RoadSegment, ...]
+    anchors: dict[str, Coord]
+    grids: dict[str, dict[tuple[int, int], Coord]]
+
+
+def _pt(lon: float, lat: float) -> Coord:
+    return (round(lon, NDIGITS), round(lat, NDIGITS))
+
+
+def _distance_m(a: Coord, b: Coord) -> float:
+    """Equirectangular distance in metres (accurate to <0.1 % at these scales)."""
+    mean_lat = math.radians((a[1] + b[1]) / 2)
+    dx = (b[0] - a[0]) * _M_PER_DEG_LON_EQ * math.cos(mean_lat)
+    dy = (b[1] - a[1]) * _M_PER_DEG_LAT
+    return math.hypot(dx, dy)
+
+
+def _densify(a: Coord, b: Coord, *, step_m: float = DENSIFY_M) -> tuple[Coord, ...]:
+    """The line a→b with a vertex every ~``step_m``; a and b are kept bit-identical."""
+    n = max(1, math.ceil(_distance_m(a, b) / step_m))
+    inner = [_pt(a[0] + (b[0] - a[0]) * k / n, a[1] + (b[1] - a[1]) * k / n) for k in range(1, n)]
+    return (a, *inner, b)
+
+
+def anchor_points() -> dict[str, Coord]:
+    """Rounded coordinates of every named junction (towns, ports, markets, waypoints).
+
+    Returns
+    -------
+    dict
+        Key (town name, port code, market slug or waypoint key) → (lon, lat).
+    """
+    anchors: dict[str, Coord] = {}
+    for kab in facts.KABUPATEN:
+        anchors[kab.capital] = _pt(kab.lon, kab.lat)
+    for town in (*facts.TOWNS, *facts.JAVA_TOWNS):
+        anchors[town.name] = _pt(town.lon, town.lat)
+    for port in facts.PORTS:
+        anchors[port.code] = _pt(port.lon, port.lat)
+    for market in facts.MARKETS:
+        anchors[market.slug] = _pt(market.lon, market.lat)
+    for key, (lon, lat) in facts.ROAD_WAYPOINTS.items():
+        anchors[key] = _pt(lon, lat)
+    return anchors
+
+
+def _grid(
+    anchor: Coord, *, land_dir: tuple[int, int], clip: Polygon | None
+) -> dict[tuple[int, int], Coord]:
+    """Street-grid nodes around ``anchor`` (offsets in grid steps from the anchor).
+
+    The grid is centred on the anchor, or shifted ``GRID_HALF`` steps towards
+    ``land_dir`` (ports sit on the grid's sea-side edge). Nodes outside ``clip`` are
+    dropped, and so are nodes no longer connected to the anchor.
+    """
+    step_lat = GRID_SPACING_M / _M_PER_DEG_LAT
+    step_lon = GRID_SPACING_M / (_M_PER_DEG_LON_EQ * math.cos(math.radians(anchor[1])))
+    ci, cj = land_dir[0] * GRID_HALF, land_dir[1] * GRID_HALF
+    offsets = [
+        (ci + i, cj + j)
+        for j in range(-GRID_HALF, GRID_HALF + 1)
+        for i in range(-GRID_HALF, GRID_HALF + 1)
+    ]
+    nodes = {
+        (i, j): anchor
+        if (i, j) == (0, 0)
+        else _pt(anchor[0] + i * step_lon, anchor[1] + j * step_lat)
+        for i, j in offsets
+    }
+    if clip is not None:
+        inside = shapely.contains_xy(
+            clip, [c[0] for c in nodes.values()], [c[1] for c in nodes.values()]
+        )
+        nodes = {
+            k: c for (k, c), ok in zip(nodes.items(), inside, strict=True) if ok or k == (0, 0)
+        }
+    reached = {(0, 0)}
+    queue = deque([(0, 0)])
+    while queue:
+        i, j = queue.popleft()
+        for nb in ((i + 1, j), (i - 1, j), (i, j + 1), (i, j - 1)):
+            if nb in nodes and nb not in reached:
+                reached.add(nb)
+                queue.append(nb)
+    return {k: c for k, c in nodes.items() if k in reached}
+
+
+def _grid_segments(
+    label: str, nodes: dict[tuple[int, int], Coord], *, is_port: bool
+) -> list[RoadSegment]:
+    """The street segments joining horizontally/vertically adjacent grid nodes."""
+    segments: list[RoadSegment] = []
+    for (i, j), a in nodes.items():
+        for nb in ((i + 1, j), (i, j + 1)):
+            b = nodes.get(nb)
+            if b is None:
+                continue
+            horizontal = nb[1] == j
+            if is_port:
+                segments.append(
+                    RoadSegment("service", f"Jalan Kawasan {label} (demo)", "20", None, (a, b))
+                )
+            elif (horizontal and j == 0) or (not horizontal and i == 0):
+                segments.append(
+                    RoadSegment("tertiary", f"Jalan Poros {label} (demo)", None, 2, (a, b))
+                )
+            else:
+                kind, index = ("Baris", j) if horizontal else ("Lajur", i)
+                line = f"{kind} {index + GRID_HALF + 1}"
+                segments.append(
+                    RoadSegment(
+                        "residential", f"Jalan Lingkungan {label} {line} (demo)", "30", None, (a, b)
+                    )
+                )
+    return segments
+
+
+def build_network() -> RoadNetwork:
+    """Build the demo road network (deterministic, no randomness).
+
+    Returns
+    -------
+    RoadNetwork
+        Segments, named anchors and the street grid of each town, port and market.
+
+    Raises
+    ------
+    RuntimeError
+        If the generated network breaks its own topology rules (a bug in the tables).
+    """
+    anchors = anchor_points()
+    outline = Polygon(facts.LAMPUNG_OUTLINE)
+    shapely.prepare(outline)
+    grids: dict[str, dict[tuple[int, int], Coord]] = {}
+    segments: list[RoadSegment] = []
+    grid_keys: list[tuple[str, str, tuple[int, int], bool]] = [
+        (kab.capital, kab.capital, (0, 0), False) for kab in facts.KABUPATEN
+    ]
+    grid_keys += [(t.name, t.name, (0, 0), False) for t in (*facts.TOWNS, *facts.JAVA_TOWNS)]
+    grid_keys += [(p.code, p.name, p.land_dir, True) for p in facts.PORTS]
+    grid_keys += [(m.slug, m.name, (0, 0), False) for m in facts.MARKETS]
+    for key, label, land_dir, is_port in grid_keys:
+        anchor = anchors[key]
+        clip = outline if anchor[0] < STRAIT_LON else None
+        grids[key] = _grid(anchor, land_dir=land_dir, clip=clip)
+        segments += _grid_segments(label, grids[key], is_port=is_port)
+
+    seen: dict[frozenset[str], str] = {}
+    main: list[tuple[str, str, str | None, int | None, str, str]] = []
+    for route in facts.ROAD_CORRIDORS:
+        kind, title, speed, width, path = route.split("|")
+        main += [
+            (kind, title, speed or None, int(width) if width else None, a, b)
+            for a, b in itertools.pairwise(path.split(">"))
+        ]
+    main += [
+        ("trunk", f"Akses Gerbang Tol {_label(toll)}", "60", 2, town, toll)
+        for town, toll in (pair.strip().split(">") for pair in facts.TOLL_ACCESS.split(","))
+    ]
+    for highway, name, maxspeed, lanes, a, b in main:
+        pair = frozenset((a, b))
+        if pair in seen:
+            msg = f"road segment {a} – {b} is defined twice ({seen[pair]}, {name})"
+            raise RuntimeError(msg)
+        seen[pair] = name
+        segments.append(
+            RoadSegment(highway, name, maxspeed, lanes, _densify(anchors[a], anchors[b]))
+        )
+    _check_connected(segments)
+    return RoadNetwork(tuple(segments), anchors, grids)
+
+
+def _label(key: str) -> str:
+    """The human label of a waypoint key (``"T:Kalianda"`` → ``"Kalianda"``)."""
+    return key.split(":", 1)[1]
+
+
+def _check_connected(segments: list[RoadSegment]) -> None:
+    """Raise unless each side of the strait is exactly one connected component."""
+    parent: dict[Coord, Coord] = {}
+
+    def find(x: Coord) -> Coord:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for seg in segments:
+        ra, rb = find(seg.coords[0]), find(seg.coords[-1])
+        if ra != rb:
+            parent[ra] = rb
+    roots: dict[bool, set[Coord]] = {True: set(), False: set()}
+    for node in list(parent):
+        roots[node[0] < STRAIT_LON].add(find(node))
+    for west, found in roots.items():
+        if len(found) != 1:
+            side = "Lampung" if west else "Java"
+            msg = f"demo road network: {side} side has {len(found)} components, expected 1"
+            raise RuntimeError(msg)
+
+
+def jitter_point(
+    at: Coord, *, max_m: float, rng: np.random.Generator, inside: BaseGeometry
+) -> Point:
+    """A random point within ``max_m`` metres of ``at`` that lies in ``inside``.
+
+    Parameters
+    ----------
+    at : tuple of float
+        (lon, lat) to scatter around; it must lie in ``inside`` (the fallback).
+    max_m : float
+        Largest offset in metres.
+    rng : numpy.random.Generator
+        Source of randomness (seeded by the caller).
+    inside : shapely geometry
+        Area the point must fall in.
+
+    Returns
+    -------
+    shapely.Point
+        Coordinates rounded to ``NDIGITS`` decimals.
+    """
+    for _ in range(20):
+        r, theta = max_m * math.sqrt(rng.random()), 2 * math.pi * rng.random()
+        lon = at[0] + r * math.cos(theta) / (_M_PER_DEG_LON_EQ * math.cos(math.radians(at[1])))
+        lat = at[1] + r * math.sin(theta) / _M_PER_DEG_LAT
+        point = Point(round(lon, NDIGITS), round(lat, NDIGITS))
+        if inside.contains(point):
+            return point
+    return Point(at)
+
+
+class SiteFinder:
+    """Free candidate sites in one area: street-grid nodes and main-road vertices.
+
+    Road vertices within ``TOLL_CLEARANCE_DEG`` of a toll road are left out, so that a
+    site never snaps to a road that motorcycles and farm pick-ups cannot use. Each site
+    is handed out once.
+    """
+
+    def __init__(self, net: RoadNetwork, area: MultiPolygon, towns: list[str]) -> None:
+        self.area = area
+        self.net = net
+        self.used: set[Coord] = set()
+        self.grid = {
+            t: {k: c for k, c in net.grids[t].items() if area.contains(Point(c))} for t in towns
+        }
+        toll = shapely.union_all(
+            [LineString(s.coords) for s in net.segments if s.highway == "motorway"]
+        )
+        vertices = [
+            c
+            for seg in net.segments
+            if seg.highway in {"trunk", "primary", "secondary"}
+            for c in seg.coords[1:-1]
+        ]
+        ok = shapely.contains_xy(area, *np.array(vertices).T) & ~shapely.dwithin(
+            toll, shapely.points(vertices), TOLL_CLEARANCE_DEG
+        )
+        self.roads = [c for c, keep in zip(vertices, ok, strict=True) if keep]
+        self.towns = towns
+
+    def grid_node(self, town: str, prefer: tuple[int, int]) -> Coord:
+        """The free grid node of ``town`` nearest to the ``prefer`` offset."""
+        free = [(k, c) for k, c in self.grid[town].items() if c not in self.used]
+        if not free:
+            msg = f"demo service points: no free street-grid node left in {town}"
+            raise RuntimeError(msg)
+        _, best = min(
+            free, key=lambda kc: ((kc[0][0] - prefer[0]) ** 2 + (kc[0][1] - prefer[1]) ** 2, kc[0])
+        )
+        self.used.add(best)
+        return best
+
+    def road_vertex(self, rng: np.random.Generator) -> Coord | None:
+        """A random free main-road vertex, or None when none is left."""
+        free = [c for c in self.roads if c not in self.used]
+        if not free:
+            return None
+        pick = free[int(rng.integers(len(free)))]
+        self.used.add(pick)
+        return pick
+
+    def nearest_town(self, at: Coord) -> str:
+        """The town (of this area) whose centre is nearest to ``at``."""
+        anchors = self.net.anchors
+        return min(self.towns, key=lambda t: math.dist(anchors[t], at))
+
+
+def roads() -> gpd.GeoDataFrame:
+    """The DEMO road network as lines (EPSG:4326).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``highway`` (OSM class), ``name``, ``oneway`` (always False: toll roads
+        are emitted once as two-way lines), ``maxspeed`` (str or None), ``lanes``
+        (nullable Int64), ``source_id`` (``"demo:road:<n>"``) and LineString
+        ``geometry``. Lines meet only at bit-identical end vertices.
+    """
+    net = build_network()
+    segs = net.segments
+    gdf = gpd.GeoDataFrame(
+        {
+            "highway": [s.highway for s in segs],
+            "name": [s.name for s in segs],
+            "oneway": [False] * len(segs),
+            "maxspeed": pd.Series([s.maxspeed for s in segs], dtype=object),  # keeps None
+            "lanes": [s.lanes for s in segs],
+            "source_id": [f"demo:road:{n}" for n in range(1, len(segs) + 1)],
+        },
+        geometry=[LineString(s.coords) for s in segs],
+        crs="EPSG:4326",
+    )
+    gdf["lanes"] = gdf["lanes"].astype("Int64")
+    return gdf
