@@ -49,6 +49,8 @@ def make_engine(
     def _set_timeout(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
         with dbapi_conn.cursor() as cur:
             cur.execute(f"SET statement_timeout = {int(statement_timeout_ms)}")
+            # API queries are short: parallel-worker start-up costs more than it saves.
+            cur.execute("SET max_parallel_workers_per_gather = 0")
         dbapi_conn.commit()
 
     return engine
