@@ -7,6 +7,7 @@ them at start-up with :func:`load_networks`.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from routing.compiled import CompiledGraph, compile_graph, load_compiled, save_c
 from routing.engine import EngineKind, RoutingEngine, make_engine
 from routing.errors import UnknownProfileError
 from routing.profiles import PROFILES
-from routing.snap import Snapper
+from routing.snap import Snap, Snapper
 
 SUFFIX = ".npz"
 
@@ -48,6 +49,22 @@ class Network:
             source=source,
             load_seconds=time.perf_counter() - started,
         )
+
+    def nearest(
+        self, origin: Snap, targets: Sequence[Snap], *, k: int, first_limit_s: float = 300.0
+    ) -> list[tuple[int, float, float]]:
+        """The ``k`` targets reachable soonest, searching outwards in growing rings.
+
+        A search bounded by ``limit`` is exact for every target within it, so when it
+        finds ``k`` targets they are the true ``k`` nearest; otherwise the limit
+        doubles, up to an unbounded search. Dense cities finish in the first ring.
+        """
+        limit: float | None = first_limit_s
+        while True:
+            hits = self.engine.nearest(origin, targets, k=k, max_duration_s=limit)
+            if len(hits) >= min(k, len(targets)) or limit is None:
+                return hits
+            limit = None if limit > 4 * 3600 else limit * 2
 
     @classmethod
     def load(cls, path: str | Path, *, kind: EngineKind = "auto") -> Network:

@@ -107,7 +107,7 @@ def nearest(
     check_category(conn, category)
     facilities = get_facilities(conn, net, category, max_m=settings.routing.snap_max_m)
     origin = _snap(net, lon, lat, field="lon", max_m=settings.routing.snap_max_m)
-    hits = net.engine.nearest(origin, facilities.snaps, k=count) if facilities.snaps else []
+    hits = net.nearest(origin, facilities.snaps, k=count) if facilities.snaps else []
     features = []
     for rank, (i, duration, distance) in enumerate(hits, start=1):
         row = facilities.rows[i]

@@ -79,6 +79,11 @@ def test_nearest_puskesmas_from_20_points_equals_brute_force(
         expect = np.sort(row[np.isfinite(row)])[:3]
         assert [d for _, d, _ in got] == pytest.approx(expect.tolist(), rel=1e-6)
         assert got[0][1] < 30 * 60  # Jakarta is dense in puskesmas
+        # the growing-ring search gives the same answer as one unbounded search
+        for k in (1, 3, 10):
+            assert moto.nearest(origin, targets, k=k, first_limit_s=60) == moto.engine.nearest(
+                origin, targets, k=k
+            )
 
 
 def test_nearest_api_on_jakarta(
