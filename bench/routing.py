@@ -3,7 +3,8 @@
 Usage::
 
     .venv/bin/python bench/routing.py [--queries 1000] [--nx-queries 100]
-        [--database-url postgresql://...]   # or LAMPUNG_GEO_DATABASE_URL: adds pgRouting
+        [--database-url postgresql://...]   # else a throwaway private cluster for pgRouting
+        [--no-pgrouting]
 
 Prints a table (median / p95 per query, ratio of networkx's median to each) and
 writes ``bench/results/routing.json``.
@@ -16,6 +17,7 @@ import io
 import json
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -104,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--database-url", default=os.environ.get("LAMPUNG_GEO_DATABASE_URL"), help="pgRouting"
     )
+    parser.add_argument("--no-pgrouting", action="store_true", help="skip pgRouting")
     args = parser.parse_args(argv)
 
     import networkx as nx
@@ -211,6 +214,19 @@ def main(argv: list[str] | None = None) -> int:
         lat["pgrouting_pgr_dijkstra"] = _pgrouting(
             args.database_url, cg, pairs[: args.nx_queries], ours
         )
+    elif not args.no_pgrouting:
+        # a throwaway private cluster, so pgRouting is compared in the same run
+        from layers.db.cluster import PostgresCluster, free_port
+
+        folder = Path(tempfile.mkdtemp(prefix="lampung-geo-bench-", dir="/tmp"))
+        cluster = PostgresCluster(folder / "pg", port=free_port())
+        try:
+            lat["pgrouting_pgr_dijkstra"] = _pgrouting(
+                cluster.start(), cg, pairs[: args.nx_queries], ours
+            )
+        finally:
+            cluster.destroy()
+            shutil.rmtree(folder, ignore_errors=True)
     res["latency"] = lat
 
     base = lat["networkx_osmnx_shortest_path"]["median_ms"]
