@@ -256,6 +256,7 @@ def test_row_errors_name_field_and_reason(
     assert words in str(err.value)
 
 
+@pytest.mark.filterwarnings("ignore:Several features with id")  # GDAL notices it too
 def test_duplicate_ids_in_one_file_are_rejected(clean_engine: Engine, tmp_path: Path):
     path = _points_geojson(
         tmp_path / "d.geojson",
