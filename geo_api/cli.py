@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from geo_api.app import database_url
+from geo_api.cli_analyse import analyse_app
+from geo_api.cli_logistics import keys_app
 from geo_api.settings import DatabaseSettings, Settings
 from layers.db.cluster import ClusterError, PostgresCluster
 from layers.db.engine import make_engine
@@ -29,6 +31,8 @@ graph_app = typer.Typer(help="Road graphs for routing.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(graph_app, name="graph")
+app.add_typer(analyse_app, name="analyse")
+app.add_typer(keys_app, name="keys")
 console = Console(stderr=True, soft_wrap=True)
 
 

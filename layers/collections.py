@@ -143,5 +143,26 @@ COLLECTIONS: dict[str, Collection] = {
                 *_SOURCE,
             ),
         ),
+        Collection(
+            "shipments",
+            "Shipments",
+            "Tracked farm-to-market shipments with status, ETA and cost; geometry is the "
+            "planned route (or the origin when there is none). Managed at /shipments.",
+            "shipment_features",
+            "LineString",
+            (
+                Property("code", "string", queryable=True),
+                Property("status", "string", queryable=True),
+                Property("commodity", "string", queryable=True, description="commodities.code"),
+                Property("tonnes", "number"),
+                Property("vehicle_class", "string", queryable=True),
+                Property("vehicles", "integer"),
+                Property("market_id", "integer", queryable=True),
+                Property("departure", "string", description="ISO 8601"),
+                Property("eta", "string", description="ISO 8601"),
+                Property("cost_idr", "number"),
+                *_SOURCE,
+            ),
+        ),
     )
 }

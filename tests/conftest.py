@@ -21,7 +21,17 @@ from layers.db.migrate import upgrade
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("LAMPUNG_GEO_SHARED_DATA", REPO.parent / "shared" / "data"))
-FEATURE_TABLES = ("ferry_links", "ports", "markets", "farms", "service_points", "admin_areas")
+FEATURE_TABLES = (
+    "ferry_links",
+    "ports",
+    "markets",
+    "farms",
+    "service_points",
+    "admin_areas",
+    "shipment_events",
+    "shipments",
+    "api_keys",
+)
 
 
 def shared_file(*parts: str) -> Path:

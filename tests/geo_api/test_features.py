@@ -62,7 +62,15 @@ def test_conformance(scratch_client: TestClient):
 def test_collections_list_and_one(loaded: TestClient):
     body = loaded.get("/collections").json()
     ids = [c["id"] for c in body["collections"]]
-    assert ids == ["service_points", "admin_areas", "farms", "markets", "ports", "ferry_links"]
+    assert ids == [
+        "service_points",
+        "admin_areas",
+        "farms",
+        "markets",
+        "ports",
+        "ferry_links",
+        "shipments",
+    ]
     sp = loaded.get("/collections/service_points").json()
     assert sp["itemType"] == "feature"
     assert sp["numberOfFeatures"] == 25

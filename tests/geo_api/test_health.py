@@ -19,7 +19,7 @@ def test_health_ok(scratch_client: TestClient):
     body = scratch_client.get("/health").json()
     assert body["status"] == "ok"
     assert body["database"]["ok"] is True
-    assert body["database"]["schema_revision"] == "0001"
+    assert body["database"]["schema_revision"] == "0002"
 
 
 def test_statement_timeout_applies_to_every_connection(scratch_url: str):

@@ -1,0 +1,349 @@
+"""Food-logistics endpoints: plans, allocation, cost figures, vehicle classes, shipments.
+
+Reads are public; writes need an ``X-API-Key`` with the role ``planner`` or above
+(:mod:`geo_api.auth`). ``PATCH /shipments/{id}`` needs an ``Idempotency-Key`` header.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Response
+from pydantic import BaseModel, Field
+
+from geo_api.auth import OptionalKey, PlannerKey, check_key
+from geo_api.deps import ConnectionDep, EngineDep, NetworksDep, SettingsDep
+from geo_api.logistics import PlanInput, allocate_from_db, compute_plan, parse_time
+from geo_api.routers.routing import check_lonlat
+from layers import logistics_data as ld
+from layers import shipments as sh
+from layers.errors import InvalidParameterError
+from layers.params import parse_int
+
+router = APIRouter(tags=["logistics"])
+
+LIST_MAX = 1000
+Fuel = Literal["solar", "dexlite"]
+
+
+class PlanRequest(BaseModel):
+    """A shipment to plan: from where, to which market, what, how much, when."""
+
+    origin: tuple[float, float] = Field(description="[lon, lat] of the pick-up point")
+    market: str | int = Field(description="market id, slug (e.g. 'cipinang') or name")
+    commodity: str = Field(description="commodities.code, e.g. 'padi'")
+    tonnes: float = Field(gt=0, description="tonnes to move (> 0)")
+    vehicle_class: str = Field("heavy_truck", description="vehicle_classes.code")
+    departure: str = Field(
+        description="ISO 8601 departure time, e.g. 2026-03-02T06:00:00+07:00 (no offset: WIB)"
+    )
+    fuel: Fuel = Field("solar", description="'solar' (subsidised B35) or 'dexlite'")
+    save: bool = Field(False, description="also store it as a planned shipment (API key)")
+    code: str | None = Field(None, max_length=64, description="shipment code when saving")
+
+
+def _plan_input(body: PlanRequest) -> PlanInput:
+    check_lonlat(*body.origin, field="origin")
+    if not math.isfinite(body.tonnes):
+        msg = "tonnes must be a finite number > 0"
+        raise InvalidParameterError(msg, field="tonnes")
+    return PlanInput(
+        origin=body.origin,
+        market=body.market,
+        commodity=body.commodity,
+        tonnes=body.tonnes,
+        vehicle_class=body.vehicle_class,
+        departure=parse_time(body.departure, field="departure"),
+        fuel=body.fuel,
+    )
+
+
+def shipment_feature(
+    row: dict[str, Any], events: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """A shipment row as a GeoJSON Feature (planned route, else the origin point)."""
+    geometry = row["route"] or {
+        "type": "Point",
+        "coordinates": [row["origin_lon"], row["origin_lat"]],
+    }
+    props = {
+        k: row[k]
+        for k in (
+            "code",
+            "status",
+            "commodity",
+            "tonnes",
+            "vehicle_class",
+            "vehicles",
+            "departure",
+            "eta",
+            "cost",
+            "plan",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "version",
+        )
+    }
+    props["market"] = {"id": row["market_id"], "name": row["market_name"]}
+    props["origin"] = {"lon": row["origin_lon"], "lat": row["origin_lat"]}
+    if events is not None:
+        props["events"] = events
+    return {"type": "Feature", "id": row["id"], "geometry": geometry, "properties": props}
+
+
+def _save(
+    engine: Any, plan: dict[str, Any], inp: PlanInput, *, code: str | None, actor: str
+) -> dict[str, Any]:
+    props = plan["properties"]
+    with engine.begin() as conn:
+        row = sh.create_shipment(
+            conn,
+            commodity=inp.commodity,
+            tonnes=inp.tonnes,
+            vehicle_class=inp.vehicle_class,
+            vehicles=props["vehicles"],
+            market_id=props["market"]["id"],
+            origin=inp.origin,
+            departure=inp.departure,
+            eta=datetime.fromisoformat(props["eta"]),
+            route=[tuple(c) for c in plan["geometry"]["coordinates"]],
+            plan={k: v for k, v in props.items() if k not in ("cost",)},
+            cost=props["cost"],
+            code=code,
+            actor=actor,
+        )
+    return shipment_feature(row)
+
+
+@router.post("/logistics/plan", summary="Plan a farm-to-market shipment (route, ETA, cost)")
+def plan(
+    body: PlanRequest,
+    conn: ConnectionDep,
+    engine: EngineDep,
+    networks: NetworksDep,
+    settings: SettingsDep,
+    api_key: OptionalKey = None,
+) -> dict[str, Any]:
+    """The road–ferry–road route as GeoJSON with each leg's time, distance and geometry.
+
+    The wait at the port comes from the ferry's departure schedule; ``duration_s`` =
+    sum of the legs + ``wait_s``; ``eta`` = departure + ``duration_s``. Cost is split
+    into fuel, toll, ferry and driver; ``figures`` lists every number used with its
+    source. With ``save: true`` (needs an ``X-API-Key``, role planner) the plan is
+    stored as a ``planned`` shipment and ``shipment`` is added to the answer.
+    """
+    key = check_key(engine, api_key, "planner") if body.save else None
+    inp = _plan_input(body)
+    feature = compute_plan(conn, networks, inp, snap_max_m=settings.routing.snap_max_m)
+    if key is not None:
+        feature["properties"]["shipment"] = _save(
+            engine, feature, inp, code=body.code, actor=key.prefix
+        )
+    return feature
+
+
+class AllocateRequest(BaseModel):
+    """The month to allocate and the vehicles to use."""
+
+    month: int = Field(ge=1, le=12, description="month 1-12")
+    year: int | None = Field(None, ge=2000, le=2100, description="default: this year")
+    vehicle_class: str = "heavy_truck"
+    fuel: Fuel = "solar"
+    ferry_freight_share: float | None = Field(
+        None, ge=0, le=1, description="default: the 'ferry_freight_share' cost parameter"
+    )
+    commodity: str | None = Field(None, description="only this commodity")
+
+
+@router.post("/logistics/allocate", summary="Minimum-cost allocation of farm supply to markets")
+def allocate(
+    body: AllocateRequest, conn: ConnectionDep, networks: NetworksDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """Flows farm → market (GeoJSON lines with tonnes and cost), unmet demand, ferry use.
+
+    A transportation LP solved with HiGHS: each farm ships at most its month's supply,
+    each market receives at most its demand per commodity (the rest is reported as
+    unmet), the ferry carries at most its monthly freight capacity.
+    """
+    return allocate_from_db(
+        conn,
+        networks,
+        month=body.month,
+        year=body.year or datetime.now().year,
+        vehicle_class=body.vehicle_class,
+        fuel=body.fuel,
+        ferry_share=body.ferry_freight_share,
+        commodity=body.commodity,
+        snap_max_m=settings.routing.snap_max_m,
+    )
+
+
+@router.get("/logistics/parameters", summary="Cost figures with their sources")
+def parameters(conn: ConnectionDep) -> dict[str, Any]:
+    """Every figure costing uses (fuel, driver, CO2, toll per km, ferry freight share) and
+    the ferry links' tariffs per ASDP class, schedules and capacity."""
+    return {
+        "parameters": ld.cost_parameters(conn),
+        "ferry_links": ld.ferry_links(conn),
+    }
+
+
+class ParameterUpdate(BaseModel):
+    """A new value for a cost parameter, and where it comes from."""
+
+    value: float
+    source: str = Field(min_length=3, description="where the figure comes from")
+
+
+@router.put("/logistics/parameters/{key}", summary="Update a cost figure (API key)")
+def update_parameter(
+    key: str, body: ParameterUpdate, engine: EngineDep, api_key: PlannerKey
+) -> dict[str, Any]:
+    """Set a parameter's value and source; needs a key with role planner or admin."""
+    if not math.isfinite(body.value) or body.value < 0:
+        msg = "value must be a finite number >= 0"
+        raise InvalidParameterError(msg, field="value")
+    with engine.begin() as conn:
+        return ld.set_parameter(
+            conn, key, value=body.value, source=body.source, actor=api_key.prefix
+        )
+
+
+@router.get("/logistics/vehicle-classes", summary="Freight vehicle classes")
+def vehicle_classes(conn: ConnectionDep) -> dict[str, Any]:
+    """Payload, fuel use, toll group and ferry class (ASDP golongan) per vehicle class."""
+    return {"vehicle_classes": list(ld.vehicle_classes(conn).values())}
+
+
+@router.post("/shipments", status_code=201, summary="Create a planned shipment (API key)")
+def create_shipment(
+    body: PlanRequest,
+    conn: ConnectionDep,
+    engine: EngineDep,
+    networks: NetworksDep,
+    settings: SettingsDep,
+    api_key: PlannerKey,
+) -> dict[str, Any]:
+    """Plan the shipment and store it with its planned route, ETA and cost (status planned)."""
+    inp = _plan_input(body)
+    feature = compute_plan(conn, networks, inp, snap_max_m=settings.routing.snap_max_m)
+    return _save(engine, feature, inp, code=body.code, actor=api_key.prefix)
+
+
+@router.get("/shipments", summary="Shipments, filtered")
+def list_shipments(
+    conn: ConnectionDep,
+    status: Annotated[str | None, Query(description="planned, loading, …")] = None,
+    commodity: Annotated[str | None, Query()] = None,
+    market: Annotated[str | None, Query(description="market id, slug or name")] = None,
+    from_: Annotated[
+        str | None, Query(alias="from", description="departure at or after (ISO date/time)")
+    ] = None,
+    to: Annotated[
+        str | None, Query(description="departure before (a date: through that day)")
+    ] = None,
+    limit: Annotated[str | None, Query(description=f"1..{LIST_MAX} (default 100)")] = None,
+    offset: Annotated[str | None, Query()] = None,
+) -> dict[str, Any]:
+    """A FeatureCollection of shipments, newest departure first."""
+    lim = parse_int(limit, name="limit", default=100, low=1, high=LIST_MAX)
+    off = parse_int(offset, name="offset", default=0, low=0, high=10**9)
+    if commodity is not None:
+        ld.check_commodity(conn, commodity)
+    market_id = int(ld.find_market(conn, market)["id"]) if market is not None else None
+    rows, matched = sh.list_shipments(
+        conn,
+        status=status,
+        commodity=commodity,
+        market_id=market_id,
+        departure_from=parse_time(from_, field="from") if from_ else None,
+        departure_to=parse_time(to, field="to", end_of_day=True) if to else None,
+        limit=lim,
+        offset=off,
+    )
+    return {
+        "type": "FeatureCollection",
+        "numberMatched": matched,
+        "numberReturned": len(rows),
+        "features": [shipment_feature(r) for r in rows],
+    }
+
+
+@router.get("/shipments/{shipment_id}", summary="One shipment with its events")
+def get_shipment(shipment_id: int, conn: ConnectionDep) -> dict[str, Any]:
+    """The shipment as a Feature, its events (oldest first) in ``properties.events``."""
+    row = sh.get_shipment(conn, shipment_id)
+    return shipment_feature(row, sh.list_events(conn, shipment_id))
+
+
+@router.get("/shipments/{shipment_id}/events", summary="A shipment's events")
+def shipment_events(shipment_id: int, conn: ConnectionDep) -> dict[str, Any]:
+    """Status changes and position reports, oldest first."""
+    events = sh.list_events(conn, shipment_id)
+    return {"shipment_id": shipment_id, "numberReturned": len(events), "events": events}
+
+
+class ShipmentPatch(BaseModel):
+    """A status change or position report."""
+
+    status: str | None = Field(None, description="new status; omit for a position report")
+    position: tuple[float, float] | None = Field(None, description="[lon, lat]")
+    note: str | None = Field(None, max_length=2000)
+    at: str | None = Field(None, description="when it happened (ISO 8601; default now)")
+
+
+@router.patch("/shipments/{shipment_id}", summary="Change status / report position (API key)")
+def patch_shipment(
+    shipment_id: int,
+    body: ShipmentPatch,
+    engine: EngineDep,
+    api_key: PlannerKey,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(description="required: a unique key per change; a retry with it is a no-op"),
+    ] = None,
+    if_match: Annotated[
+        str | None, Header(description="optional: the version the change is based on")
+    ] = None,
+) -> dict[str, Any]:
+    """Apply one lifecycle step exactly once.
+
+    planned → loading → in_transit → at_port → on_ferry → arrived → delivered, or
+    cancelled (before the ferry). An illegal jump answers 409. A repeat with the same
+    ``Idempotency-Key`` returns the first answer (header ``Idempotent-Replayed: true``).
+    """
+    if not idempotency_key:
+        msg = "the Idempotency-Key header is required"
+        raise InvalidParameterError(msg, field="Idempotency-Key")
+    if body.position is not None:
+        check_lonlat(*body.position, field="position")
+    version = None
+    if if_match is not None:
+        try:
+            version = int(if_match.strip().strip('"'))
+        except ValueError:
+            msg = f"If-Match must be a shipment version number, got {if_match!r}"
+            raise InvalidParameterError(msg, field="If-Match") from None
+    with engine.begin() as conn:
+        result = sh.apply_event(
+            conn,
+            shipment_id,
+            to_status=body.status,
+            idempotency_key=idempotency_key,
+            position=body.position,
+            note=body.note,
+            at=parse_time(body.at, field="at") if body.at else None,
+            actor=api_key.prefix,
+            expected_version=version,
+        )
+    response.headers["Idempotent-Replayed"] = "true" if result.replayed else "false"
+    response.headers["ETag"] = f'"{result.shipment["version"]}"'
+    return {
+        "shipment": shipment_feature(result.shipment),
+        "event": result.event,
+        "replayed": result.replayed,
+    }
