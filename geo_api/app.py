@@ -10,8 +10,7 @@ from fastapi import FastAPI
 
 from geo_api.errors import install_error_handlers
 from geo_api.networks import load_all
-from geo_api.routers import features, health, routing
-from geo_api.routers import logistics as logistics_routes
+from geo_api.routers import coverage, features, health, logistics, routing
 from geo_api.settings import DatabaseSettings, Settings
 from layers.db.cluster import PostgresCluster
 from layers.db.engine import make_engine
@@ -71,5 +70,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(features.router)
     app.include_router(routing.router)
-    app.include_router(logistics_routes.router)
+    app.include_router(logistics.router)
+    app.include_router(coverage.router)
     return app

@@ -1,0 +1,331 @@
+"""CLI for coverage analysis: ``lampung-geo analyse coverage`` and ``analyse sites``.
+
+Registered on the ``analyse`` group in :mod:`geo_api.cli_analyse`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from geo_api import coverage as cov
+    from routing.network import Network
+
+console = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+
+CategoryOpt = Annotated[str, typer.Option(help="service category code, e.g. puskesmas")]
+ProfileOpt = Annotated[str, typer.Option(help="motorcycle, car, truck or walk")]
+ResolutionOpt = Annotated[int, typer.Option(help="H3 resolution of the population grid (7-10)")]
+AssumeOpt = Annotated[
+    float | None,
+    typer.Option(
+        help="people to spread over areas without a population figure (e.g. 10562088 for "
+        "DKI Jakarta, census 2020)"
+    ),
+]
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+@contextmanager
+def _session(profile: str) -> Iterator[tuple[Connection, Network, float]]:
+    """A database connection, the profile's network and the snapping limit."""
+    from geo_api.cli import _ready_url
+    from geo_api.settings import Settings
+    from layers.db.engine import make_engine
+    from routing.errors import RoutingError
+    from routing.network import Network, graph_path
+
+    settings = Settings()
+    try:
+        path = graph_path(settings.routing.graph_dir, profile)
+    except RoutingError as exc:
+        raise _fail(str(exc), 2) from None
+    if not path.exists():
+        msg = f"no road graph for {profile!r} in {path.parent}; run `lampung-geo graph build`"
+        raise _fail(msg)
+    engine = make_engine(_ready_url(settings.database), statement_timeout_ms=600_000)
+    try:
+        with engine.connect() as conn:
+            yield conn, Network.load(path), settings.routing.snap_max_m
+    finally:
+        engine.dispose()
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def coverage_command(
+    category: CategoryOpt,
+    minutes: Annotated[str, typer.Option(help="thresholds, e.g. 15,30,60 (each 1..180)")] = (
+        "15,30,60"
+    ),
+    profile: ProfileOpt = "motorcycle",
+    level: Annotated[str, typer.Option(help="kabupaten, kecamatan, desa or provinsi")] = (
+        "kabupaten"
+    ),
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for the GeoPackage and PNG")] = (
+        Path("coverage")
+    ),
+    resolution: ResolutionOpt = 8,
+    assume_population: AssumeOpt = None,
+    top: Annotated[int, typer.Option(help="underserved areas to list")] = 10,
+) -> None:
+    """Population coverage per area: a GeoPackage and a PNG choropleth."""
+    from geo_api import coverage as cov
+    from layers.errors import InvalidParameterError, LayersError
+
+    try:
+        mins = cov.parse_minutes(minutes)
+        lvl = cov.check_level(level)
+    except InvalidParameterError as exc:
+        raise _fail(f"--{exc.field}: {exc.reason}", 2) from None
+    with _progress() as bar, _session(profile) as (conn, net, max_m):
+        task = bar.add_task("population grid and cell snaps", total=None)
+        try:
+            cov.get_context(conn, net, resolution=resolution, assumed_total=assume_population)
+            bar.update(task, description="population grid and cell snaps: done")
+            task = bar.add_task(f"coverage of {category} (one multi-source search)", total=None)
+            result = cov.coverage_stats(
+                conn,
+                net,
+                category=category,
+                minutes=mins,
+                level=lvl,
+                max_m=max_m,
+                resolution=resolution,
+                assumed_total=assume_population,
+            )
+        except LayersError as exc:
+            raise _fail(exc.reason, 2 if isinstance(exc, InvalidParameterError) else 1) from None
+        bar.update(task, description=f"coverage of {category}: done")
+        task = bar.add_task("writing GeoPackage and PNG", total=None)
+        rows = cov.area_rows(result)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stem = f"coverage_{category}_{net.profile}_{lvl}"
+        gpkg = out_dir / f"{stem}.gpkg"
+        png = out_dir / f"{stem}.png"
+        write_geopackage(result, rows, gpkg)
+        write_choropleth(result, rows, png)
+        bar.update(task, description="writing GeoPackage and PNG: done")
+    _print_summary(result, rows, top)
+    console.print(f"[green]wrote[/] {gpkg} and {png}")
+
+
+def write_geopackage(result: cov.CoverageResult, rows: list[dict[str, Any]], path: Path) -> None:
+    """Layers ``areas`` (coverage per area), ``cells`` (population grid) and ``service_points``."""
+    import geopandas as gpd
+    import h3
+    import numpy as np
+    import shapely
+
+    if path.exists():
+        path.unlink()
+    areas = gpd.GeoDataFrame(rows, geometry=result.areas.geoms, crs="EPSG:4326")
+    areas.to_file(path, layer="areas", driver="GPKG")
+    g = result.grid
+    hexes = [shapely.Polygon([(x, y) for y, x in h3.cell_to_boundary(c)]) for c in g.cells]
+    t = result.cell_times
+    cells = gpd.GeoDataFrame(
+        {
+            "h3": g.cells,
+            "population": g.population,
+            "minutes_to_nearest": np.where(np.isfinite(t), t / 60.0, np.nan),
+            "area_id": [result.areas.ids[i] if i >= 0 else None for i in result.cell_area],
+        },
+        geometry=hexes,
+        crs="EPSG:4326",
+    )
+    cells.to_file(path, layer="cells", driver="GPKG")
+    fac = result.facilities
+    if fac.rows:
+        pts = gpd.GeoDataFrame(
+            [
+                {"id": r["id"], "name": r["properties"].get("name"), "category": result.category}
+                for r in fac.rows
+            ],
+            geometry=gpd.points_from_xy([r["lon"] for r in fac.rows], [r["lat"] for r in fac.rows]),
+            crs="EPSG:4326",
+        )
+        pts.to_file(path, layer="service_points", driver="GPKG")
+
+
+def write_choropleth(result: cov.CoverageResult, rows: list[dict[str, Any]], path: Path) -> None:
+    """Percent covered per area, one map per threshold (mapclassify classes, legend)."""
+    import geopandas as gpd
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    areas = gpd.GeoDataFrame(rows, geometry=result.areas.geoms, crs="EPSG:4326")
+    n = len(result.minutes)
+    fig, axes = plt.subplots(1, n, figsize=(5.5 * n, 6), squeeze=False)
+    bins = [25, 50, 75, 90, 100]
+    fac = result.facilities
+    for ax, m in zip(axes[0], result.minutes, strict=True):
+        col = f"percent_{m:g}min"
+        areas[col] = areas[col].astype(float).fillna(0.0)
+        areas.plot(
+            column=col,
+            ax=ax,
+            scheme="UserDefined",
+            classification_kwds={"bins": bins},
+            cmap="RdYlGn",
+            edgecolor="#444444",
+            linewidth=0.4,
+            legend=True,
+            legend_kwds={
+                "title": "% covered",
+                "loc": "lower left",
+                "fontsize": 7,
+                "labels": ["under 25", "25 – 50", "50 – 75", "75 – 90", "90 – 100"],
+            },
+        )
+        if fac.rows:
+            ax.scatter(
+                [r["lon"] for r in fac.rows],
+                [r["lat"] for r in fac.rows],
+                s=4,
+                c="black",
+                label=result.category,
+            )
+        ax.set_title(f"within {m:g} min", fontsize=10)
+        ax.set_axis_off()
+    demo = " — DEMO data, not survey data" if result.demo else ""
+    fig.suptitle(
+        f"{result.category} coverage by {result.profile} per {result.level}{demo}", fontsize=12
+    )
+    fig.text(
+        0.5,
+        0.01,
+        f"population: {result.grid.areas.level} figures spread over H3 res "
+        f"{result.grid.resolution} cells by road length; travel time to the nearest point",
+        ha="center",
+        fontsize=7,
+    )
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+
+def _print_summary(result: cov.CoverageResult, rows: list[dict[str, Any]], top: int) -> None:
+    totals = result.coverage.totals()
+    pcts = ", ".join(
+        f"{m:g} min: {p:.1f}%"
+        for m, p in zip(result.minutes, totals["percent"], strict=True)  # type: ignore[call-overload]
+        if p is not None
+    )
+    demo = " [bold yellow](DEMO data)[/]" if result.demo else ""
+    out.print(
+        f"{result.category} by {result.profile}: {totals['population']:,.0f} people, "
+        f"covered {pcts}{demo}"
+    )
+    for note in result.grid.assumptions:
+        out.print(f"  assumption: {note}")
+    m = result.rank_minutes
+    table = Table(title=f"Underserved {result.level} areas (uncovered people within {m:g} min)")
+    for name in ("rank", "area", "population", "uncovered", "% covered", "median min", "p90 min"):
+        table.add_column(name, justify="left" if name == "area" else "right")
+    for i in result.ranking()[:top]:
+        r = rows[int(i)]
+        pct = r[f"percent_{m:g}min"]
+        table.add_row(
+            str(r["underserved_rank"]),
+            r["name"],
+            f"{r['population']:,}",
+            f"{r[f'uncovered_{m:g}min']:,}",
+            "-" if pct is None else f"{pct:.1f}",
+            "-" if r["median_min"] is None else f"{r['median_min']:.1f}",
+            "-" if r["p90_min"] is None else f"{r['p90_min']:.1f}",
+        )
+    out.print(table)
+
+
+def sites_command(
+    category: CategoryOpt,
+    count: Annotated[int, typer.Option("--count", "-k", help="new sites, 1..50")],
+    minutes: Annotated[float, typer.Option(help="coverage threshold in minutes, 1..180")] = 30.0,
+    profile: ProfileOpt = "motorcycle",
+    max_candidates: Annotated[int, typer.Option(help="road-node candidates (10..500)")] = 300,
+    resolution: ResolutionOpt = 8,
+    assume_population: AssumeOpt = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="write the sites as GeoJSON here")
+    ] = None,
+    milp_time_limit: Annotated[float, typer.Option(help="HiGHS time limit, seconds")] = 60.0,
+) -> None:
+    """Propose COUNT new sites that newly cover the most people (maximal covering)."""
+    from geo_api import coverage as cov
+    from layers.errors import InvalidParameterError, LayersError
+
+    try:
+        k = cov.check_count(count)
+        mins = cov.parse_minutes(f"{minutes}", single=True)[0]
+    except InvalidParameterError as exc:
+        raise _fail(f"--{exc.field}: {exc.reason}", 2) from None
+    if not 10 <= max_candidates <= cov.MAX_CANDIDATES:
+        raise _fail(f"--max-candidates must be between 10 and {cov.MAX_CANDIDATES}", 2)
+    with _progress() as bar, _session(profile) as (conn, net, max_m):
+        task = bar.add_task(
+            f"population grid, coverage sets of {max_candidates} candidates, greedy + MILP",
+            total=None,
+        )
+        try:
+            answer = cov.plan_sites(
+                conn,
+                net,
+                category=category,
+                k=k,
+                minutes=mins,
+                max_m=max_m,
+                max_candidates=max_candidates,
+                resolution=resolution,
+                assumed_total=assume_population,
+                milp_time_limit_s=milp_time_limit,
+            )
+        except LayersError as exc:
+            raise _fail(exc.reason, 2 if isinstance(exc, InvalidParameterError) else 1) from None
+        bar.update(task, description="siting: done")
+    body = cov.sites_body(answer, category=category, profile=net.profile, minutes=mins, k=k)
+    sol = body["solution"]
+    demo = " [bold yellow](DEMO data)[/]" if body["demo"] else ""
+    table = Table(title=f"{k} new {category} sites, {mins:g} min by {net.profile}{demo}")
+    for name in ("rank", "lon", "lat", "newly covered"):
+        table.add_column(name, justify="right")
+    for f in body["features"]:
+        x, y = f["geometry"]["coordinates"]
+        p = f["properties"]
+        table.add_row(str(p["rank"]), f"{x:.5f}", f"{y:.5f}", f"{p['newly_covered_population']:,}")
+    out.print(table)
+    out.print(
+        f"covered {body['percent_before']}% → {body['percent_after']}% "
+        f"(+{body['newly_covered']:,} people); method {sol['method']}, greedy "
+        f"{sol['greedy_objective']:,}, MILP {sol['milp_objective']} ({sol['milp_status']}), "
+        f"bound {sol['bound']:,}, gap {100 * sol['gap']:.3f}%, greedy gap "
+        f"{100 * sol['greedy_gap']:.3f}%; capacity not modelled"
+    )
+    if out_file is not None:
+        out_file.write_text(json.dumps(body))
+        console.print(f"[green]wrote[/] {out_file}")

@@ -1,0 +1,279 @@
+"""Coverage endpoints on the demo platform: isochrones, stats, underserved, siting, errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+from fastapi.testclient import TestClient
+from shapely.geometry import shape
+from sqlalchemy import Engine, text
+from typer.testing import CliRunner
+
+from data import facts
+from geo_api.app import create_app
+from geo_api.cli import app as cli_app
+from geo_api.settings import DatabaseSettings, RoutingSettings, Settings
+
+runner = CliRunner()
+
+BANDAR_LAMPUNG = (105.26, -5.43)
+
+
+def _err(r, status: int, field: str | None = None) -> dict:
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert body["reason"]
+    if field is not None:
+        assert body["field"] == field, body
+    return body
+
+
+def test_isochrones_nest_and_do_not_overlap(demo_client: TestClient):
+    r = demo_client.get(
+        "/isochrones",
+        params={"lon": BANDAR_LAMPUNG[0], "lat": BANDAR_LAMPUNG[1], "minutes": "20,10,30"},
+    )
+    assert r.status_code == 200, r.text
+    feats = r.json()["features"]
+    assert [f["properties"]["minutes"] for f in feats] == [10, 20, 30]
+    polys = [shape(f["geometry"]) for f in feats]
+    assert all(not p.is_empty for p in polys)
+    for i in range(len(polys)):
+        for j in range(i + 1, len(polys)):
+            # shared boundaries only (snapping to the 1e-7 degree grid leaves mm slivers)
+            assert polys[i].intersection(polys[j]).area < 1e-6 * polys[i].area
+    # the origin is inside the first band
+    assert (
+        polys[0].buffer(1e-4).contains(shapely.Point(*BANDAR_LAMPUNG))
+        or polys[0].distance(shapely.Point(*BANDAR_LAMPUNG)) < 0.003
+    )
+
+
+def test_coverage_areas_of_a_category(demo_client: TestClient):
+    r = demo_client.get("/coverage/areas", params={"category": "rumah_sakit", "minutes": "15,30"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["facilities"] > 10 and body["demo"] is True
+    assert [f["properties"]["minutes"] for f in body["features"]] == [15, 30]
+
+
+def test_coverage_stats_json_csv_geojson(demo_client: TestClient):
+    params = {"category": "puskesmas", "minutes": "15,30,60", "level": "kabupaten"}
+    r = demo_client.get("/coverage/stats", params=params)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["demo"] is True
+    assert body["population_model"]["source_level"] == "kabupaten"
+    areas = body["areas"]
+    assert len(areas) == 15
+    for a in areas:
+        assert a["covered_15min"] <= a["covered_30min"] <= a["covered_60min"] <= a["population"]
+        if a["population"]:
+            assert a["percent_30min"] == pytest.approx(
+                100 * a["covered_30min"] / a["population"], abs=0.02
+            )
+    # population spread keeps each kabupaten's BPS total
+    total = sum(a["population"] for a in areas)
+    assert total == pytest.approx(body["population_model"]["population"], abs=15)
+    ranks = sorted(areas, key=lambda a: a["underserved_rank"])
+    unc = [a["uncovered_15min"] for a in ranks]
+    assert unc == sorted(unc, reverse=True)
+
+    r = demo_client.get("/coverage/stats", params={**params, "f": "csv"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert len(rows) == 15 and "percent_30min" in rows[0]
+
+    r = demo_client.get("/coverage/stats", params={**params, "f": "geojson"})
+    assert r.status_code == 200
+    fc = r.json()
+    assert fc["type"] == "FeatureCollection" and len(fc["features"]) == 15
+    assert fc["features"][0]["geometry"]["type"] == "MultiPolygon"
+
+
+def test_underserved_ranking(demo_client: TestClient):
+    r = demo_client.get(
+        "/coverage/underserved", params={"category": "rumah_sakit", "minutes": "30", "limit": 5}
+    )
+    assert r.status_code == 200, r.text
+    areas = r.json()["areas"]
+    assert len(areas) == 5
+    unc = [a["uncovered_30min"] for a in areas]
+    assert unc == sorted(unc, reverse=True)
+    assert [a["underserved_rank"] for a in areas] == [1, 2, 3, 4, 5]
+
+
+def test_plan_sites_greedy_and_milp(demo_client: TestClient):
+    r = demo_client.post(
+        "/plan/sites",
+        json={"category": "rumah_sakit", "count": 3, "minutes": 30, "max_candidates": 120},
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    sol = body["solution"]
+    assert len(body["features"]) == 3
+    assert sol["greedy_objective"] <= sol["bound"] + 1
+    if sol["milp_objective"] is not None:
+        assert sol["greedy_objective"] <= sol["milp_objective"] + 1
+    assert body["covered_after"] >= body["covered_before"]
+    assert body["newly_covered"] == pytest.approx(
+        sum(f["properties"]["newly_covered_population"] for f in body["features"]), abs=3
+    )
+
+
+def test_plan_sites_with_given_candidates(demo_client: TestClient):
+    cands = [[t.lon, t.lat] for t in facts.TOWNS[:8]]
+    r = demo_client.post(
+        "/plan/sites",
+        json={"category": "rumah_sakit", "count": 2, "minutes": 20, "candidates": cands},
+    )
+    assert r.status_code == 200, r.text
+    for f in r.json()["features"]:
+        assert f["geometry"]["coordinates"] in cands
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "field"),
+    [
+        ("/coverage/stats", {"category": "nope", "minutes": "30"}, "category"),
+        ("/coverage/stats", {"category": "puskesmas", "minutes": "0"}, "minutes"),
+        ("/coverage/stats", {"category": "puskesmas", "minutes": "181"}, "minutes"),
+        ("/coverage/stats", {"category": "puskesmas", "minutes": "abc"}, "minutes"),
+        ("/coverage/stats", {"category": "puskesmas", "minutes": "30", "level": "rt"}, "level"),
+        ("/coverage/stats", {"category": "puskesmas", "minutes": "30", "f": "xls"}, "f"),
+        ("/coverage/areas", {"category": "puskesmas", "minutes": "200"}, "minutes"),
+        ("/isochrones", {"lon": 105.26, "lat": -5.43, "minutes": "-5"}, "minutes"),
+        (
+            "/isochrones",
+            {"lon": 105.26, "lat": -5.43, "minutes": "30", "profile": "boat"},
+            "profile",
+        ),
+        ("/coverage/underserved", {"category": "puskesmas", "minutes": "15,30"}, "minutes"),
+    ],
+)
+def test_bad_input_is_400(demo_client: TestClient, path: str, params: dict, field: str):
+    _err(demo_client.get(path, params=params), 400, field)
+
+
+def test_level_without_areas_is_422(demo_client: TestClient):
+    r = demo_client.get(
+        "/coverage/stats", params={"category": "puskesmas", "minutes": "30", "level": "kecamatan"}
+    )
+    body = _err(r, 422, "level")
+    assert "kecamatan" in body["reason"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"category": "puskesmas", "count": 0, "minutes": 30}, "count"),
+        ({"category": "puskesmas", "count": 51, "minutes": 30}, "count"),
+        ({"category": "puskesmas", "count": 3, "minutes": 500}, "minutes"),
+        ({"category": "nope", "count": 3, "minutes": 30}, "category"),
+        ({"category": "puskesmas", "count": 3, "minutes": 30, "candidates": [[500, 1]]}, None),
+    ],
+)
+def test_plan_sites_bad_input(demo_client: TestClient, payload: dict, field: str | None):
+    r = demo_client.post("/plan/sites", json=payload)
+    _err(r, 400, field)
+
+
+def test_no_population_is_422(scratch_url: str, clean_engine: Engine, demo_graph_dir: Path):
+    with clean_engine.begin() as conn:
+        conn.execute(text("INSERT INTO sources (id, title) VALUES ('t', 'no figures')"))
+        conn.execute(
+            text(
+                "INSERT INTO admin_areas (source, source_id, level, name, geom) VALUES "
+                "('t', 'k1', 'desa', 'Kelurahan X', ST_GeomFromText("
+                "'MULTIPOLYGON(((105.2 -5.5,105.3 -5.5,105.3 -5.4,105.2 -5.4,105.2 -5.5)))', 4326))"
+            )
+        )
+    settings = Settings(
+        database=DatabaseSettings(database_url=scratch_url),
+        routing=RoutingSettings(graph_dir=demo_graph_dir),
+    )
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        r = client.get("/coverage/stats", params={"category": "puskesmas", "minutes": "30"})
+        body = _err(r, 422, "population")
+        assert "population" in body["reason"]
+        r = client.post("/plan/sites", json={"category": "puskesmas", "count": 2, "minutes": 30})
+        _err(r, 422, "population")
+        # a stated assumption fills the gap (like DKI Jakarta's census total)
+        r = client.get(
+            "/coverage/stats",
+            params={
+                "category": "puskesmas",
+                "minutes": "30",
+                "level": "desa",
+                "assume_population": 50000,
+            },
+        )
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["areas"][0]["population"] == 50000
+        assert "assumed total" in body["population_model"]["assumptions"][0]
+        r = client.get(
+            "/coverage/stats",
+            params={"category": "puskesmas", "minutes": "30", "assume_population": -1},
+        )
+        _err(r, 400, "assume_population")
+
+
+def test_cli_analyse_coverage_and_sites(demo_url: str, demo_graph_dir: Path, tmp_path: Path):
+    env = {
+        "LAMPUNG_GEO_DATABASE_URL": demo_url,
+        "LAMPUNG_GEO_ROUTING_GRAPH_DIR": str(demo_graph_dir),
+    }
+    args = ["analyse", "coverage", "--category", "puskesmas", "--minutes", "15,30,60"]
+    r = runner.invoke(cli_app, [*args, "--out", str(tmp_path), "--resolution", "7"], env=env)
+    assert r.exit_code == 0, r.output
+    assert "Underserved kabupaten areas" in r.stdout and "DEMO" in r.stdout
+    gpkg = tmp_path / "coverage_puskesmas_motorcycle_kabupaten.gpkg"
+    png = tmp_path / "coverage_puskesmas_motorcycle_kabupaten.png"
+    assert png.stat().st_size > 10_000
+    areas = gpd.read_file(gpkg, layer="areas")
+    assert len(areas) == 15 and "percent_30min" in areas.columns
+    assert len(gpd.read_file(gpkg, layer="cells")) > 100
+    out = tmp_path / "sites.geojson"
+    r = runner.invoke(
+        cli_app,
+        [
+            "analyse",
+            "sites",
+            "--category",
+            "rumah_sakit",
+            "--count",
+            "3",
+            "--minutes",
+            "30",
+            "--max-candidates",
+            "100",
+            "--resolution",
+            "7",
+            "--out",
+            str(out),
+        ],
+        env=env,
+    )
+    assert r.exit_code == 0, r.output
+    assert "greedy gap" in r.stdout
+    body = json.loads(out.read_text())
+    assert len(body["features"]) == 3
+    bad = runner.invoke(
+        cli_app, ["analyse", "sites", "--category", "puskesmas", "--count", "0"], env=env
+    )
+    assert bad.exit_code == 2 and "between 1 and 50" in bad.output
+    bad = runner.invoke(
+        cli_app, ["analyse", "coverage", "--category", "puskesmas", "--minutes", "500"], env=env
+    )
+    assert bad.exit_code == 2 and "minutes" in bad.output
+    bad = runner.invoke(
+        cli_app, ["analyse", "coverage", "--category", "nope", "--out", str(tmp_path)], env=env
+    )
+    assert bad.exit_code == 2 and "unknown category" in bad.output
