@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from geo_api.errors import install_error_handlers
 from geo_api.networks import load_all
-from geo_api.routers import coverage, features, health, logistics, routing
+from geo_api.routers import coverage, features, health, logistics, routing, tiles, web
 from geo_api.settings import DatabaseSettings, Settings
 from layers.db.cluster import PostgresCluster
 from layers.db.engine import make_engine
@@ -72,4 +72,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routing.router)
     app.include_router(logistics.router)
     app.include_router(coverage.router)
+    app.include_router(tiles.router)
+    app.include_router(web.router)
     return app

@@ -1,0 +1,437 @@
+"""Benchmark: the web map and its vector tiles, with tipg's tiles side by side.
+
+Starts a private PostGIS cluster in a temp folder (or uses ``--database-url``), loads
+the DEMO data and builds the demo road graphs, adds ``--points`` generated service
+points (as ``bench/layers.py`` does), then serves the database with our API and with
+tipg and measures:
+
+* ``page``: the time until ``/peta`` has drawn its layers (``body[data-ready]``, i.e.
+  roads, boundaries and the capped service points of the view) in headless chromium,
+  from navigation start; base-map tile requests are aborted (offline);
+* ``z10`` / ``z14``: MVT tiles over the points at zoom 10 and 14, every request a newly
+  built tile (ours is asked with ``Cache-Control: no-cache`` so that its LRU is skipped)
+  vs tipg's ``/collections/{id}/tiles/WebMercatorQuad/{z}/{x}/{y}``;
+* ``z10 repeated``: the same tile again (ours from its LRU; tipg has no cache);
+* ``z10 304``: the same tile with ``If-None-Match`` (ours only).
+
+Prints a table (``tipg/ours`` > 1 means ours is faster) and writes
+``bench/results/web.json``.
+
+Run from the repository root::
+
+    .venv/bin/pip install 'tipg>=1.0,<2'
+    .venv/bin/python bench/web.py [--points 100000] [--requests 200] [--page-runs 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+if __name__ == "__main__":
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+    sys.path.insert(0, str(ROOT))
+
+from bench._common import Server, start_server, stop_all, summarise  # noqa: E402
+from bench.layers import (  # noqa: E402
+    HEIGHT,
+    LAT0,
+    LON0,
+    WIDTH,
+    delete_points,
+    generate_points,
+    git_revision,
+    start_tipg,
+    tipg_collection_id,
+)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+GOAL_PAGE_MS = 1500.0
+GOAL_CACHED_MS = 2.0
+MVT = "application/vnd.mapbox-vector-tile"
+
+console = Console()
+
+
+# -- setup -----------------------------------------------------------------------------
+def load_demo_platform(url: str, graph_dir: Path) -> None:
+    """Migrate, load the DEMO data and build its road graphs."""
+    from geo_api.networks import build_demo_graphs
+    from layers.db.engine import make_engine
+    from layers.db.migrate import upgrade
+    from layers.demo import load_demo
+
+    engine = make_engine(url, statement_timeout_ms=600_000)
+    try:
+        upgrade(engine)
+        with engine.connect() as conn:
+            load_demo(conn)
+            build_demo_graphs(conn, graph_dir)
+    finally:
+        engine.dispose()
+
+
+def start_ours(url: str, port: int, log: Path, graph_dir: Path) -> Server:
+    """Our API under uvicorn with the demo graphs."""
+    cmd = [sys.executable, "-m", "uvicorn", "geo_api.app:create_app", "--factory"]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    env = {"LAMPUNG_GEO_DATABASE_URL": url, "LAMPUNG_GEO_ROUTING_GRAPH_DIR": str(graph_dir)}
+    return start_server("ours", cmd, port=port, env=env, log=log, ready_path="/health")
+
+
+# -- tiles -----------------------------------------------------------------------------
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """The WebMercatorQuad tile holding a position."""
+    n = 2**z
+    x = int((lon + 180.0) / 360.0 * n)
+    y = int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n)
+    return min(x, n - 1), min(y, n - 1)
+
+
+def tiles_in_extent(z: int, rng: random.Random, n: int) -> list[tuple[int, int, int]]:
+    """``n`` random tiles of zoom ``z`` inside the generated points' extent."""
+    x0, y1 = tile_of(LON0, LAT0, z)
+    x1, y0 = tile_of(LON0 + WIDTH, LAT0 + HEIGHT, z)
+    return [(z, rng.randint(x0, x1), rng.randint(y0, y1)) for _ in range(n)]
+
+
+def mvt_features(data: bytes) -> int:
+    """Number of features in all layers of an MVT (a minimal protobuf walk)."""
+
+    def varint(buf: bytes, i: int) -> tuple[int, int]:
+        shift = value = 0
+        while True:
+            b = buf[i]
+            i += 1
+            value |= (b & 0x7F) << shift
+            if not b & 0x80:
+                return value, i
+            shift += 7
+
+    def fields(buf: bytes) -> list[tuple[int, bytes | int]]:
+        out: list[tuple[int, bytes | int]] = []
+        i = 0
+        while i < len(buf):
+            key, i = varint(buf, i)
+            wire = key & 7
+            if wire == 0:
+                v, i = varint(buf, i)
+                out.append((key >> 3, v))
+            elif wire == 2:
+                size, i = varint(buf, i)
+                out.append((key >> 3, buf[i : i + size]))
+                i += size
+            else:
+                i += 4 if wire == 5 else 8
+        return out
+
+    total = 0
+    for number, layer in fields(data):
+        if number == 3 and isinstance(layer, bytes):
+            total += sum(1 for n, _ in fields(layer) if n == 2)
+    return total
+
+
+def time_tiles(
+    clients: dict[str, httpx.Client],
+    paths: dict[str, str],
+    tiles: list[tuple[int, int, int]],
+    *,
+    headers: dict[str, dict[str, str]],
+    expect: int = 200,
+) -> dict[str, Any]:
+    """Time one request per tile and server, alternating which server goes first."""
+    times: dict[str, list[float]] = {s: [] for s in clients}
+    sizes: dict[str, list[int]] = {s: [] for s in clients}
+    errors = dict.fromkeys(clients, 0)
+    order = list(clients)
+    for i, (z, x, y) in enumerate(tiles):
+        for server in order if i % 2 == 0 else order[::-1]:
+            url = paths[server].format(z=z, x=x, y=y)
+            started = time.perf_counter()
+            r = clients[server].get(url, headers=headers.get(server, {}))
+            r.read()
+            times[server].append((time.perf_counter() - started) * 1000.0)
+            sizes[server].append(len(r.content))
+            ok = r.status_code == expect and (
+                expect == 304 or r.headers.get("content-type", "").startswith(MVT)
+            )
+            errors[server] += 0 if ok else 1
+    out: dict[str, Any] = {}
+    for s in clients:
+        out[s] = summarise(times[s]) | {
+            "mean_bytes": round(statistics.fmean(sizes[s])),
+            "errors": errors[s],
+        }
+    if "tipg" in out:
+        for stat in ("median", "p95", "mean"):
+            out[f"ratio_{stat}"] = out["tipg"][f"{stat}_ms"] / out["ours"][f"{stat}_ms"]
+    return out
+
+
+def check_tiles(
+    clients: dict[str, httpx.Client], paths: dict[str, str], tiles: list[tuple[int, int, int]]
+) -> list[dict[str, Any]]:
+    """Both servers give the same features for these tiles (ours adds the buffer's)."""
+    checks = []
+    for z, x, y in tiles:
+        counts = {}
+        for s, c in clients.items():
+            r = c.get(paths[s].format(z=z, x=x, y=y))
+            counts[s] = mvt_features(r.content) if r.status_code == 200 else -r.status_code
+        # Ours also keeps the points in the tile's 64/4096 buffer (symbols at the edge
+        # are drawn whole); tipg keeps only those inside the tile.
+        ok = 0 < counts["tipg"] <= counts["ours"] <= 1.2 * counts["tipg"] + 2
+        problems = [] if ok else [str(counts)]
+        checks.append({"what": f"tile {z}/{x}/{y}", "features": counts, "problems": problems})
+    return checks
+
+
+# -- page ------------------------------------------------------------------------------
+def time_page(base_url: str, runs: int) -> dict[str, Any]:
+    """Milliseconds from navigation start until /peta has drawn its layers."""
+    from playwright.sync_api import sync_playwright
+
+    times, counts = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for i in range(runs + 1):  # the first run warms up the server
+                context = browser.new_context(viewport={"width": 1280, "height": 800})
+                context.route(
+                    "**/*",
+                    lambda r: r.continue_() if r.request.url.startswith(base_url) else r.abort(),
+                )
+                page = context.new_page()
+                page.goto(f"{base_url}/peta")
+                page.wait_for_selector("body[data-ready='1']", state="attached", timeout=30_000)
+                ms = float(page.evaluate("performance.now()"))
+                n = int(page.evaluate("document.querySelectorAll('.leaflet-interactive').length"))
+                size = int(page.evaluate("document.documentElement.outerHTML.length"))
+                context.close()
+                if i > 0:
+                    times.append(ms)
+                    counts.append(n)
+        finally:
+            browser.close()
+    with httpx.Client(base_url=base_url) as c:
+        html_bytes = len(c.get("/peta").content)
+    return summarise(times) | {
+        "drawn_elements": statistics.median(counts),
+        "html_bytes": html_bytes,
+        "dom_chars": size,
+    }
+
+
+# -- report ----------------------------------------------------------------------------
+def print_report(meta: dict[str, Any], page: dict[str, Any], tiles: dict[str, Any]) -> None:
+    """Tables of the page timing and the tile timings."""
+    t = Table(title="lampung-geo web map: /peta drawn in headless chromium")
+    for col in ("runs", "median ms", "p95 ms", "elements", "HTML KB", "goal"):
+        t.add_column(col, justify="right")
+    met = page["median_ms"] < GOAL_PAGE_MS
+    t.add_row(
+        str(page["n"]),
+        f"{page['median_ms']:.0f}",
+        f"{page['p95_ms']:.0f}",
+        f"{page['drawn_elements']:.0f}",
+        f"{page['html_bytes'] / 1024:.1f}",
+        f"[{'green' if met else 'red'}]< {GOAL_PAGE_MS:.0f} ms {'MET' if met else 'NOT MET'}[/]",
+    )
+    console.print(t)
+    table = Table(
+        title=f"MVT tiles: lampung-geo vs tipg {meta['tipg_version']}",
+        caption=f"{meta['points']:,} points; tipg/ours > 1 means ours is faster",
+    )
+    for col in ("scenario", "server", "median ms", "p95 ms", "mean ms", "KB", "errors"):
+        table.add_column(col, justify="left" if col in ("scenario", "server") else "right")
+    for name, r in tiles.items():
+        servers = [s for s in ("ours", "tipg") if s in r]
+        for s in servers:
+            v = r[s]
+            table.add_row(
+                name if s == servers[0] else "",
+                s,
+                f"{v['median_ms']:.2f}",
+                f"{v['p95_ms']:.2f}",
+                f"{v['mean_ms']:.2f}",
+                f"{v['mean_bytes'] / 1024:.1f}",
+                str(v["errors"]),
+                end_section="ratio_median" not in r,
+            )
+        if "ratio_median" in r:
+            table.add_row(
+                "",
+                "[bold]tipg/ours[/]",
+                *(f"[bold]{r[f'ratio_{k}']:.2f}×[/]" for k in ("median", "p95", "mean")),
+                "",
+                "",
+                end_section=True,
+            )
+    console.print(table)
+    for check in meta["checks"]:
+        style = "green" if not check["problems"] else "red"
+        console.print(f"[{style}]check {check['what']}: features {check['features']}[/{style}]")
+    for goal in meta["goals"]:
+        style = "green" if goal["met"] else "red"
+        console.print(f"[{style}]goal: {goal['what']} — {'MET' if goal['met'] else 'NOT MET'}[/]")
+
+
+# -- main ------------------------------------------------------------------------------
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--points", type=int, default=100_000, help="points to generate")
+    p.add_argument("--requests", type=int, default=200, help="timed tiles per scenario")
+    p.add_argument("--page-runs", type=int, default=10, help="timed loads of /peta")
+    p.add_argument("--seed", type=int, default=42, help="seed of the workload")
+    p.add_argument("--database-url", help="use this PostGIS database instead of a private one")
+    p.add_argument(
+        "--output", type=Path, default=ROOT / "bench" / "results" / "web.json", help="JSON"
+    )
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; return the process exit code (1 if a check failed)."""
+    from layers.db.cluster import PostgresCluster, free_port
+
+    args = parse_args(argv)
+    import tipg
+
+    folder = Path(tempfile.mkdtemp(prefix="lampung-geo-bench-web-", dir="/tmp"))
+    cluster: PostgresCluster | None = None
+    servers: list[Server] = []
+    try:
+        if args.database_url:
+            url = args.database_url
+        else:
+            console.print(f"starting a private PostGIS cluster in {folder} …")
+            cluster = PostgresCluster(folder / "pg", port=free_port())
+            url = cluster.start()
+        console.print("loading the demo data and building the demo road graphs …")
+        load_demo_platform(url, folder / "graphs")
+        console.print(f"generating {args.points:,} points …")
+        db = generate_points(url, args.points)
+
+        console.print("starting our API and tipg …")
+        servers.append(start_ours(url, free_port(), folder / "ours.log", folder / "graphs"))
+        servers.append(start_tipg(url, free_port(), folder / "tipg.log", folder))
+        ours, tipg_server = servers
+        tipg_id = tipg_collection_id(tipg_server)
+        paths = {
+            "ours": "/collections/service_points/tiles/{z}/{x}/{y}",
+            "tipg": f"/collections/{tipg_id}/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}",
+        }
+        rng = random.Random(args.seed)
+        z10 = tiles_in_extent(10, rng, args.requests)
+        z14 = tiles_in_extent(14, rng, args.requests)
+        headers = {"Accept-Encoding": "identity"}
+        with (
+            httpx.Client(base_url=ours.base_url, headers=headers, timeout=60.0) as c_ours,
+            httpx.Client(base_url=tipg_server.base_url, headers=headers, timeout=60.0) as c_tipg,
+        ):
+            clients = {"ours": c_ours, "tipg": c_tipg}
+            checks = check_tiles(clients, paths, z10[:3] + z14[:3])
+            fresh = {"ours": {"Cache-Control": "no-cache"}}
+            warm = tiles_in_extent(10, rng, 10)
+            time_tiles(clients, paths, warm, headers=fresh)
+            results: dict[str, Any] = {}
+            console.print("timing z10 tiles …")
+            results["z10 (built)"] = time_tiles(clients, paths, z10, headers=fresh)
+            console.print("timing z14 tiles …")
+            results["z14 (built)"] = time_tiles(clients, paths, z14, headers=fresh)
+            same = [z10[0]] * args.requests
+            results["z10 repeated"] = time_tiles(clients, paths, same, headers={})
+            etag = c_ours.get(paths["ours"].format(z=z10[0][0], x=z10[0][1], y=z10[0][2]))
+            results["z10 If-None-Match"] = time_tiles(
+                {"ours": c_ours},
+                {"ours": paths["ours"]},
+                same,
+                headers={"ours": {"If-None-Match": etag.headers["etag"]}},
+                expect=304,
+            )
+        console.print("timing /peta in chromium …")
+        page = time_page(ours.base_url, args.page_runs)
+
+        goals = [
+            {
+                "what": "built tiles no slower than tipg (median, z10 and z14)",
+                "met": all(
+                    results[k]["ratio_median"] >= 1.0 for k in ("z10 (built)", "z14 (built)")
+                ),
+            },
+            {
+                "what": f"repeated tile < {GOAL_CACHED_MS} ms (median, LRU and 304)",
+                "met": max(
+                    results["z10 repeated"]["ours"]["median_ms"],
+                    results["z10 If-None-Match"]["ours"]["median_ms"],
+                )
+                < GOAL_CACHED_MS,
+            },
+            {
+                "what": f"/peta drawn in < {GOAL_PAGE_MS:.0f} ms (median)",
+                "met": page["median_ms"] < GOAL_PAGE_MS,
+            },
+            {"what": "/peta HTML < 1 MB", "met": page["html_bytes"] < 1_000_000},
+        ]
+        meta = {
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "tipg_version": tipg.__version__,
+            "tipg_collection": tipg_id,
+            "git": git_revision(),
+            "points": args.points,
+            "rows_in_table": db["rows_in_table"],
+            "requests": args.requests,
+            "page_runs": args.page_runs,
+            "seed": args.seed,
+            "postgres": db["postgres"],
+            "postgis": db["postgis"],
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "checks": checks,
+            "goals": goals,
+        }
+        print_report(meta, page, results)
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(
+            json.dumps({"meta": meta, "page": page, "tiles": results}, indent=2) + "\n"
+        )
+        console.print(f"wrote {args.output}")
+        return 1 if any(c["problems"] for c in checks) else 0
+    finally:
+        stop_all(servers)
+        if cluster is not None:
+            cluster.destroy()
+        elif args.database_url:
+            delete_points(args.database_url)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

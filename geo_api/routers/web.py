@@ -1,0 +1,165 @@
+"""The map pages (``/peta``, ``/peta/logistik``, ``/peta/perencanaan``), their local
+static files, the road lines for the view (``/roads``) and choropleth classes.
+
+The pages are built by :mod:`web.pages` from settings values and reference lists;
+their data layers are fetched by the browser from the API. Which optional endpoints a
+page uses (isochrones, logistics, coverage) is decided from the app's routes, so the
+pages wire whatever the running app offers.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from data.reference import CATEGORIES, COMMODITIES, VEHICLE_CLASSES
+from geo_api.deps import NetworksDep, SettingsDep
+from geo_api.errors import ApiError, register_status
+from geo_api.roads import OTHER_RANK, roads_in_view
+from layers.errors import InvalidParameterError
+from layers.params import parse_bbox, parse_int
+from web.assets import MEDIA_TYPES, static_file
+from web.classify import SCHEMES, classify
+from web.i18n import check_lang
+from web.pages import build_citizen_page, build_logistics_page, build_planning_page
+
+router = APIRouter()
+
+ROAD_LIMIT_MAX = 10_000
+STATIC_CACHE = "public, max-age=3600"
+PAGE_CACHE = "no-cache"
+
+
+class StaticNotFoundError(ApiError):
+    """No such static file."""
+
+
+register_status(StaticNotFoundError, 404)
+
+
+def _endpoints(request: Request) -> set[str]:
+    """Paths the running app serves (from its OpenAPI document, built once and cached)."""
+    paths: dict[str, Any] = request.app.openapi().get("paths", {})
+    return set(paths)
+
+
+def _page(html: str) -> HTMLResponse:
+    return HTMLResponse(html, headers={"Cache-Control": PAGE_CACHE})
+
+
+LangQuery = Annotated[str | None, Query(description="id (default) or en")]
+
+
+@router.get("/peta", summary="Citizen map: nearest public services", tags=["map pages"])
+def citizen_page(request: Request, settings: SettingsDep, lang: LangQuery = None) -> HTMLResponse:
+    """The k nearest service points by travel time from a clicked point, with routes."""
+    return _page(
+        build_citizen_page(
+            lang=check_lang(lang),
+            tile_url=settings.web.tile_url,
+            attribution=settings.web.tile_attribution,
+            categories=[(c.code, c.name_id, c.name_en) for c in CATEGORIES],
+            endpoints=_endpoints(request),
+        )
+    )
+
+
+@router.get("/peta/logistik", summary="Logistics map", tags=["map pages"])
+def logistics_page(request: Request, settings: SettingsDep, lang: LangQuery = None) -> HTMLResponse:
+    """Farms, ports, the ferry, markets, shipments, allocation flows and a plan form."""
+    return _page(
+        build_logistics_page(
+            lang=check_lang(lang),
+            tile_url=settings.web.tile_url,
+            attribution=settings.web.tile_attribution,
+            commodities=[(c.code, c.name_id, c.name_en) for c in COMMODITIES],
+            vehicles=[(v.code, v.name_id, v.name_en) for v in VEHICLE_CLASSES],
+            endpoints=_endpoints(request),
+        )
+    )
+
+
+@router.get("/peta/perencanaan", summary="Planning map", tags=["map pages"])
+def planning_page(request: Request, settings: SettingsDep, lang: LangQuery = None) -> HTMLResponse:
+    """Coverage choropleth, underserved ranking, proposed sites and downloads."""
+    return _page(
+        build_planning_page(
+            lang=check_lang(lang),
+            tile_url=settings.web.tile_url,
+            attribution=settings.web.tile_attribution,
+            categories=[(c.code, c.name_id, c.name_en) for c in CATEGORIES],
+            endpoints=_endpoints(request),
+        )
+    )
+
+
+@router.get("/peta/", include_in_schema=False)
+def citizen_page_slash() -> RedirectResponse:
+    """``/peta/`` → ``/peta``."""
+    return RedirectResponse("/peta", status_code=308)
+
+
+@router.get("/static/{package}/{path:path}", include_in_schema=False)
+def static(package: str, path: str) -> FileResponse:
+    """Leaflet (from xstatic-leaflet) and our own scripts and styles."""
+    found = static_file(package, path)
+    if found is None:
+        msg = f"no static file {package}/{path}"
+        raise StaticNotFoundError(msg, field="path")
+    return FileResponse(
+        found,
+        media_type=MEDIA_TYPES[found.suffix],
+        headers={"Cache-Control": STATIC_CACHE},
+    )
+
+
+@router.get("/roads", summary="Road lines of the loaded network for a view", tags=["map pages"])
+def roads(
+    networks: NetworksDep,
+    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy lon/lat")] = None,
+    limit: Annotated[str | None, Query(description=f"1..{ROAD_LIMIT_MAX}, default 2000")] = None,
+    max_rank: Annotated[
+        str | None, Query(description="0 motorway … 6 residential, 7 all (default)")
+    ] = None,
+    profile: Annotated[str, Query(description="whose network to draw")] = "car",
+) -> Response:
+    """GeoJSON lines of the routing network (the most important roads first, capped).
+
+    Keeps the maps readable when base-map tiles cannot be loaded.
+    """
+    box = parse_bbox(bbox) if bbox else None
+    cap = parse_int(limit, name="limit", default=2000, low=1, high=ROAD_LIMIT_MAX)
+    rank = parse_int(max_rank, name="max_rank", default=OTHER_RANK, low=0, high=OTHER_RANK)
+    net = networks.get(profile) or next(iter(networks.values()), None)
+    if net is None:
+        body: dict[str, Any] = {
+            "type": "FeatureCollection",
+            "numberMatched": 0,
+            "numberReturned": 0,
+            "features": [],
+            "note": "no road network is loaded",
+        }
+    else:
+        body = roads_in_view(net.compiled, box, limit=cap, max_rank=rank)
+    return Response(json.dumps(body, separators=(",", ":")), media_type="application/geo+json")
+
+
+class ClassifyRequest(BaseModel):
+    """Values to put into choropleth classes."""
+
+    values: list[float | None] = Field(max_length=100_000)
+    k: int = Field(5, ge=1, le=7)
+    scheme: str = "FisherJenks"
+
+
+@router.post("/peta/classify", summary="Choropleth classes (mapclassify)", tags=["map pages"])
+def classes(body: ClassifyRequest) -> dict[str, Any]:
+    """Class upper bounds, the class of each value and a colour per class."""
+    if body.scheme not in SCHEMES:
+        msg = f"unknown scheme {body.scheme!r}; schemes: {list(SCHEMES)}"
+        raise InvalidParameterError(msg, field="scheme")
+    return classify(body.values, k=body.k, scheme=body.scheme).as_dict()

@@ -1,0 +1,109 @@
+"""The map pages as HTML: local assets only, both languages, small."""
+
+from __future__ import annotations
+
+import re
+
+import folium
+import pytest
+
+from data.reference import CATEGORIES, COMMODITIES, VEHICLE_CLASSES
+from web.assets import static_file
+from web.classify import classify
+from web.i18n import TEXTS
+from web.pages import build_citizen_page, build_logistics_page, build_planning_page
+
+TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+ATTRIBUTION = (
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+)
+CATS = [(c.code, c.name_id, c.name_en) for c in CATEGORIES]
+COMS = [(c.code, c.name_id, c.name_en) for c in COMMODITIES]
+VEHS = [(v.code, v.name_id, v.name_en) for v in VEHICLE_CLASSES]
+URL_RE = re.compile(r"(?:https?:)?//[^\s\\\"'<>)]+")
+
+
+def build(page: str, lang: str, endpoints: tuple[str, ...] = ()) -> str:
+    common = {"lang": lang, "tile_url": TILE_URL, "attribution": ATTRIBUTION}
+    if page == "citizen":
+        return build_citizen_page(**common, categories=CATS, endpoints=endpoints)
+    if page == "logistics":
+        return build_logistics_page(**common, commodities=COMS, vehicles=VEHS, endpoints=endpoints)
+    return build_planning_page(**common, categories=CATS, endpoints=endpoints)
+
+
+PAGES = ("citizen", "logistics", "planning")
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+@pytest.mark.parametrize("page", PAGES)
+def test_page_is_small_and_offline(page: str, lang: str) -> None:
+    html = build(page, lang)
+    assert len(html.encode()) < 100_000  # far below the 1 MB budget: no layer is inlined
+    assert f'<html lang="{lang}">' in html
+    # The only absolute URLs are the configured tile template and attribution links.
+    urls = set(URL_RE.findall(html))
+    allowed = {TILE_URL, "https://www.openstreetmap.org/copyright"}
+    assert urls <= allowed, urls - allowed
+    assert "cdn" not in html.lower()
+    for src in re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html):
+        assert src.startswith("/static/"), src
+        package, path = src.removeprefix("/static/").split("/", 1)
+        assert static_file(package, path) is not None, src
+    assert "user-scalable=no" not in html  # people can zoom the page
+    assert '"type": "Feature"' not in html and '"features"' not in html
+
+
+def test_folium_defaults_untouched() -> None:
+    before = list(folium.Map.default_js), list(folium.Map.default_css)
+    build("citizen", "id")
+    assert (list(folium.Map.default_js), list(folium.Map.default_css)) == before
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_both_languages(page: str) -> None:
+    html_id, html_en = build(page, "id"), build(page, "en")
+    assert "DATA DEMO — bukan data survei" in html_id
+    assert "DEMO DATA — not survey data" in html_en
+    assert 'href="?lang=en"' in html_id and 'href="?lang=id"' in html_en
+    assert build(page, "fr").startswith(html_id[:40])  # unknown languages fall back to id
+
+
+def test_texts_complete() -> None:
+    assert set(TEXTS["id"]) == set(TEXTS["en"])
+    assert all(v.strip() for lang in TEXTS.values() for v in lang.values())
+
+
+def test_controls_have_labels() -> None:
+    for page in PAGES:
+        html = build(page, "en")
+        ids = re.findall(r'<(?:select|input)[^>]* id="([^"]+)"', html)
+        assert ids
+        for control in ids:
+            assert f'<label for="{control}">' in html, (page, control)
+
+
+def test_optional_endpoints_wired() -> None:
+    assert 'id="isochrones" disabled' in build("citizen", "id")
+    assert 'id="isochrones" disabled' not in build("citizen", "id", ("/isochrones",))
+    assert '"plan": true' in build("logistics", "id", ("/logistics/plan",))
+    assert '"stats": true' in build("planning", "id", ("/coverage/stats",))
+
+
+def test_static_files_stay_inside() -> None:
+    assert static_file("leaflet", "leaflet.js") is not None
+    assert static_file("app", "common.js") is not None
+    assert static_file("app", "../pages.py") is None
+    assert static_file("leaflet", "../__init__.py") is None
+    assert static_file("nope", "x.js") is None
+
+
+def test_classify() -> None:
+    result = classify([1.0, 2.0, None, 50.0, 51.0, 100.0], k=3)
+    assert len(result.bins) == 3 and result.bins[-1] == 100.0
+    assert result.classes[2] is None
+    assert result.classes[0] == 0 and result.classes[-1] == 2
+    assert len(result.colors) == 3
+    one = classify([5.0, 5.0], k=5)
+    assert one.bins == [5.0] and one.classes == [0, 0]
+    assert classify([None], k=5).classes == [None]

@@ -1,0 +1,352 @@
+"""The three map pages, built with Folium from plain inputs.
+
+Nothing here reads the database: the caller gives the settings values, the category,
+commodity and vehicle lists and which optional API endpoints exist. Folium draws the
+base map (tile layer and attribution); the data layers are loaded by our scripts in
+``web/static`` from the API for the current view, so no large layer is ever inlined.
+Every script and stylesheet is local (see :mod:`web.assets`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from html import escape
+from typing import Any
+
+import folium
+from branca.element import Element, Figure
+
+from web.assets import page_css, page_js
+from web.i18n import DATA_ATTRIBUTION, check_lang, texts
+
+# (code, name in Bahasa Indonesia, name in English)
+Option = tuple[str, str, str]
+
+VIEW_CAP = 2000  # features fetched per view; a note asks to zoom in beyond this
+ROAD_CAP = 3000
+PAGES = {
+    "citizen": "/peta",
+    "logistics": "/peta/logistik",
+    "planning": "/peta/perencanaan",
+}
+PROFILES = ("motorcycle", "car", "walk", "truck")
+THRESHOLDS = (10, 15, 20, 30, 45, 60)
+_VIEWPORT_FOLIUM = "initial-scale=1.0, maximum-scale=1.0, user-scalable=no"
+
+
+def _label(option: Option, lang: str) -> str:
+    return option[1] if lang == "id" else option[2]
+
+
+def _select(name: str, label: str, options: Sequence[tuple[str, str]], selected: str = "") -> str:
+    opts = "".join(
+        f'<option value="{escape(v)}"{" selected" if v == selected else ""}>{escape(t)}</option>'
+        for v, t in options
+    )
+    return (
+        f'<div class="field"><label for="{name}">{escape(label)}</label>'
+        f'<select id="{name}" name="{name}">{opts}</select></div>'
+    )
+
+
+def _header(page: str, lang: str, t: dict[str, str], title: str, intro: str) -> str:
+    other = "en" if lang == "id" else "id"
+    nav = "".join(
+        f'<a href="{url}?lang={lang}"{" aria-current=page" if key == page else ""}>'
+        f"{escape(t['nav_' + key])}</a>"
+        for key, url in PAGES.items()
+    )
+    return (
+        f'<header class="panel-head"><h1>{escape(title)}</h1>'
+        f'<nav class="nav" aria-label="{escape(t["map"])}">{nav}'
+        f'<a class="lang" href="?lang={other}" hreflang="{other}" lang="{other}">'
+        f"{escape(t['other_lang'])}</a></nav>"
+        f'<p class="intro">{escape(intro)}</p></header>'
+    )
+
+
+def _shell(page: str, lang: str, t: dict[str, str], title: str, intro: str, body: str) -> str:
+    return (
+        f'<a class="skip" href="#panel">{escape(t["skip"])}</a>'
+        f'<div id="demo-banner" class="demo-banner" role="status" hidden>'
+        f"{escape(t['demo_banner'])}</div>"
+        f'<aside id="panel" class="panel" tabindex="-1" aria-label="{escape(t["panel"])}">'
+        f"{_header(page, lang, t, title, intro)}{body}"
+        '<p id="status" class="status" role="status" aria-live="polite"></p>'
+        '<p id="cap-note" class="note" hidden></p>'
+        '<p id="tile-note" class="note" hidden></p>'
+        "</aside>"
+    )
+
+
+def _render(
+    *,
+    page: str,
+    lang: str,
+    title: str,
+    panel: str,
+    config: dict[str, Any],
+    tile_url: str,
+    attribution: str,
+    location: tuple[float, float],
+    zoom: int,
+    static_base: str,
+) -> str:
+    m = folium.Map(
+        location=list(location),
+        zoom_start=zoom,
+        tiles=None,
+        control_scale=True,
+        min_zoom=5,
+        max_zoom=19,
+    )
+    # Local assets for this map only; folium's class lists (CDNs) stay untouched.
+    m.default_js = page_js(page, static_base=static_base)
+    m.default_css = page_css(static_base=static_base)
+    if tile_url:
+        folium.TileLayer(
+            tiles=tile_url, attr=attribution, name="basemap", max_zoom=19, max_native_zoom=19
+        ).add_to(m)
+    root = m.get_root()
+    assert isinstance(root, Figure)
+    root.header.add_child(Element(f"<title>{escape(title)} — lampung-geo</title>"), name="title")
+    root.html.add_child(Element(panel), name="lgeo_panel")
+    cfg = config | {
+        "page": page,
+        "map": m.get_name(),
+        "lang": lang,
+        "texts": texts(lang),
+        "dataAttribution": DATA_ATTRIBUTION[lang],
+        "tileAttribution": attribution,
+        "hasTiles": bool(tile_url),
+    }
+    blob = json.dumps(cfg, ensure_ascii=False).replace("</", "<\\/")
+    root.html.add_child(
+        Element(f'<script type="application/json" id="lgeo-config">{blob}</script>'),
+        name="lgeo_config",
+    )
+    html: str = root.render()
+    html = html.replace("<html>", f'<html lang="{lang}">', 1)
+    return html.replace(_VIEWPORT_FOLIUM, "initial-scale=1.0")
+
+
+def build_citizen_page(
+    *,
+    lang: str,
+    tile_url: str,
+    attribution: str,
+    categories: Sequence[Option],
+    api_base: str = "",
+    static_base: str = "/static",
+    endpoints: Collection[str] = (),
+    profiles: Sequence[str] = PROFILES,
+) -> str:
+    """``/peta``: the k nearest service points by travel time from a clicked point.
+
+    Parameters
+    ----------
+    lang
+        ``"id"`` or ``"en"`` (anything else falls back to ``"id"``).
+    tile_url, attribution
+        The base map's tile URL template and attribution (HTML).
+    categories
+        Service categories as (code, name_id, name_en); the first is selected.
+    api_base
+        Prefix of the API's URLs (empty: same origin).
+    static_base
+        Where ``/static`` is served.
+    endpoints
+        Paths of optional API endpoints that exist (``/isochrones``).
+    profiles
+        Travel profiles to offer; motorcycle is selected.
+    """
+    lang = check_lang(lang)
+    t = texts(lang)
+    cats = [(c[0], _label(c, lang)) for c in categories]
+    default_cat = "puskesmas" if any(c[0] == "puskesmas" for c in cats) else cats[0][0]
+    iso = "/isochrones" in endpoints
+    body = (
+        '<form id="citizen-form" class="form" onsubmit="return false">'
+        + _select("category", t["category"], cats, default_cat)
+        + _select("profile", t["profile"], [(p, t.get(f"profile_{p}", p)) for p in profiles])
+        + _select("k", t["k"], [(str(i), str(i)) for i in (1, 2, 3, 4, 5)], "3")
+        + '<div class="buttons">'
+        f'<button type="button" id="locate">{escape(t["locate"])}</button>'
+        f'<button type="button" id="search-center">{escape(t["search_center"])}</button></div>'
+        '<div class="field check"><input type="checkbox" id="isochrones"'
+        + ("" if iso else " disabled")
+        + f'><label for="isochrones">{escape(t["isochrones"])}</label></div>'
+        + ("" if iso else f'<p class="note">{escape(t["isochrones_missing"])}</p>')
+        + "</form>"
+        f'<h2 id="results-title">{escape(t["results"])}</h2>'
+        f'<ol id="results" class="results" aria-labelledby="results-title">'
+        f'<li class="empty">{escape(t["results_empty"])}</li></ol>'
+    )
+    title = t["citizen_title"]
+    return _render(
+        page="citizen",
+        lang=lang,
+        title=title,
+        panel=_shell("citizen", lang, t, title, t["citizen_intro"], body),
+        config={
+            "api": api_base,
+            "cap": VIEW_CAP,
+            "roadCap": ROAD_CAP,
+            "endpoints": {"isochrones": iso},
+            "categories": dict(cats),
+        },
+        tile_url=tile_url,
+        attribution=attribution,
+        location=(-5.1, 105.2),
+        zoom=8,
+        static_base=static_base,
+    )
+
+
+def build_logistics_page(
+    *,
+    lang: str,
+    tile_url: str,
+    attribution: str,
+    commodities: Sequence[Option],
+    vehicles: Sequence[Option],
+    api_base: str = "",
+    static_base: str = "/static",
+    endpoints: Collection[str] = (),
+) -> str:
+    """``/peta/logistik``: farms, ports, ferry, markets, shipments, flows and a plan form.
+
+    ``endpoints`` says which of ``/logistics/plan``, ``/logistics/allocate`` and
+    ``/shipments`` exist; without ``/logistics/plan`` the form draws the truck route
+    (``/route``) with its road and ferry legs but no cost.
+    """
+    lang = check_lang(lang)
+    t = texts(lang)
+    coms = [(c[0], _label(c, lang)) for c in commodities]
+    vehs = [(v[0], _label(v, lang)) for v in vehicles]
+    has = {p: p in endpoints for p in ("/logistics/plan", "/logistics/allocate", "/shipments")}
+    body = (
+        '<form id="filter-form" class="form" onsubmit="return false">'
+        + _select("commodity", t["commodity"], [("", t["all"]), *coms])
+        + "</form>"
+        f'<div id="legend" class="legend" aria-label="{escape(t["legend"])}"></div>'
+        f'<h2 id="plan-title">{escape(t["plan_title"])}</h2>'
+        '<form id="plan-form" class="form" aria-labelledby="plan-title">'
+        + _select("farm", t["origin_farm"], [])
+        + _select("market", t["destination_market"], [])
+        + _select("plan-commodity", t["commodity"], coms)
+        + '<div class="field"><label for="tonnes">'
+        f"{escape(t['tonnes'])}</label>"
+        '<input id="tonnes" name="tonnes" type="number" min="0.1" step="0.1" value="8"></div>'
+        + _select("vehicle", t["vehicle"], vehs, "medium_truck")
+        + f'<div class="field"><label for="departure">{escape(t["departure"])}</label>'
+        '<input id="departure" name="departure" type="datetime-local" required></div>'
+        + f'<div class="buttons"><button type="submit" id="plan">{escape(t["plan"])}</button>'
+        "</div></form>"
+        + ("" if has["/logistics/plan"] else f'<p class="note">{escape(t["plan_fallback"])}</p>')
+        + '<div id="plan-result" class="plan-result" aria-live="polite"></div>'
+        + ("" if has["/shipments"] else f'<p class="note">{escape(t["shipments_missing"])}</p>')
+        + (
+            ""
+            if has["/logistics/allocate"]
+            else f'<p class="note">{escape(t["flows_missing"])}</p>'
+        )
+    )
+    title = t["logistics_title"]
+    return _render(
+        page="logistics",
+        lang=lang,
+        title=title,
+        panel=_shell("logistics", lang, t, title, t["logistics_intro"], body),
+        config={
+            "api": api_base,
+            "cap": VIEW_CAP,
+            "roadCap": ROAD_CAP,
+            "endpoints": {
+                "plan": has["/logistics/plan"],
+                "allocate": has["/logistics/allocate"],
+                "shipments": has["/shipments"],
+            },
+            "commodities": dict(coms),
+            "vehicles": dict(vehs),
+        },
+        tile_url=tile_url,
+        attribution=attribution,
+        location=(-5.6, 106.0),
+        zoom=7,
+        static_base=static_base,
+    )
+
+
+def build_planning_page(
+    *,
+    lang: str,
+    tile_url: str,
+    attribution: str,
+    categories: Sequence[Option],
+    api_base: str = "",
+    static_base: str = "/static",
+    endpoints: Collection[str] = (),
+    thresholds: Sequence[int] = THRESHOLDS,
+) -> str:
+    """``/peta/perencanaan``: coverage choropleth, underserved ranking, proposed sites.
+
+    ``endpoints`` says which of ``/coverage/stats``, ``/coverage/underserved`` and
+    ``/plan/sites`` exist; without ``/coverage/stats`` the choropleth shows population.
+    Classes come from mapclassify through ``/peta/classify``.
+    """
+    lang = check_lang(lang)
+    t = texts(lang)
+    cats = [(c[0], _label(c, lang)) for c in categories]
+    default_cat = "puskesmas" if any(c[0] == "puskesmas" for c in cats) else cats[0][0]
+    paths = ("/coverage/stats", "/coverage/underserved", "/plan/sites")
+    has = {p: p in endpoints for p in paths}
+    body = (
+        '<form id="planning-form" class="form">'
+        + _select("category", t["category"], cats, default_cat)
+        + _select("threshold", t["threshold"], [(str(m), str(m)) for m in thresholds], "30")
+        + _select(
+            "level",
+            t["level"],
+            [("kabupaten", t["level_kabupaten"]), ("kecamatan", t["level_kecamatan"])],
+        )
+        + f'<div class="buttons"><button type="submit" id="show">{escape(t["show"])}</button>'
+        "</div></form>"
+        + ("" if has["/coverage/stats"] else f'<p class="note">{escape(t["coverage_missing"])}</p>')
+        + f'<h2 id="legend-title">{escape(t["legend"])}</h2>'
+        '<div id="legend" class="legend" aria-labelledby="legend-title"></div>'
+        f'<h2>{escape(t["download"])}</h2><p class="buttons">'
+        f'<a id="download-geojson" class="button" href="#" download="coverage.geojson">'
+        f"{escape(t['download_geojson'])}</a> "
+        f'<a id="download-csv" class="button" href="#" download="coverage.csv">'
+        f"{escape(t['download_csv'])}</a></p>"
+        f'<h2 id="underserved-title">{escape(t["underserved"])}</h2>'
+        '<ol id="underserved" class="results" aria-labelledby="underserved-title"></ol>'
+        f'<h2 id="sites-title">{escape(t["sites"])}</h2>'
+        + ("" if has["/plan/sites"] else f'<p class="note">{escape(t["sites_missing"])}</p>')
+        + '<ol id="sites" class="results" aria-labelledby="sites-title"></ol>'
+    )
+    title = t["planning_title"]
+    return _render(
+        page="planning",
+        lang=lang,
+        title=title,
+        panel=_shell("planning", lang, t, title, t["planning_intro"], body),
+        config={
+            "api": api_base,
+            "cap": VIEW_CAP,
+            "roadCap": ROAD_CAP,
+            "endpoints": {
+                "stats": has["/coverage/stats"],
+                "underserved": has["/coverage/underserved"],
+                "sites": has["/plan/sites"],
+            },
+            "categories": dict(cats),
+        },
+        tile_url=tile_url,
+        attribution=attribution,
+        location=(-5.1, 105.2),
+        zoom=8,
+        static_base=static_base,
+    )
