@@ -63,6 +63,7 @@ def _pgrouting(url: str, cg: Any, pairs: np.ndarray, ours: np.ndarray) -> dict[s
     import psycopg
 
     se = cg.simple_edge
+    url = url.replace("postgresql+psycopg://", "postgresql://", 1)  # SQLAlchemy → libpq
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
         conn.execute("CREATE EXTENSION IF NOT EXISTS pgrouting")
