@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,8 @@ from routing.snap import Snap
 
 _lock = threading.Lock()
 _cache: dict[tuple[int, str, str], tuple[tuple[int, int, int], Facilities]] = {}
+_stamps: dict[tuple[int, str], tuple[float, tuple[int, int, int]]] = {}
+STAMP_TTL_S = 2.0  # how long a category's fingerprint is trusted without asking again
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +33,19 @@ def get_facilities(conn: Connection, net: Network, category: str, *, max_m: floa
     """Snap a category's service points to ``net``; cached per network and category.
 
     The cache key includes a fingerprint of the category's rows
-    (:func:`layers.points.points_stamp`), so an ingest is seen at the next request.
+    (:func:`layers.points.points_stamp`), re-read at most every ``STAMP_TTL_S``
+    seconds, so an ingest is seen within two seconds.
     """
-    stamp = points_stamp(conn, category)
+    now = time.monotonic()
+    skey = (id(conn.engine), category)
+    with _lock:
+        seen = _stamps.get(skey)
+    if seen is not None and now - seen[0] < STAMP_TTL_S:
+        stamp = seen[1]
+    else:
+        stamp = points_stamp(conn, category)
+        with _lock:
+            _stamps[skey] = (now, stamp)
     key = (id(net), category, f"{max_m:.3f}")
     with _lock:
         hit = _cache.get(key)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from geo_api.deps import ConnectionDep, NetworkDep, NetworksDep, SettingsDep
@@ -66,13 +67,24 @@ def _snap(net: Network, lon: float, lat: float, *, field: str, max_m: float) -> 
     return snap
 
 
-@router.get("/route", summary="Fastest route between two points")
+def _geojson(body: dict[str, Any]) -> Response:
+    # Plain json.dumps: the body is already JSON-ready, FastAPI's encoder would walk
+    # every coordinate of every route again.
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/geo+json")
+
+
+@router.get(
+    "/route",
+    summary="Fastest route between two points",
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
 def route(
     net: NetworkDep,
     settings: SettingsDep,
     from_: Annotated[str, Query(alias="from", description="origin as lon,lat")],
     to: Annotated[str, Query(description="destination as lon,lat")],
-) -> dict[str, Any]:
+) -> Response:
     """A GeoJSON LineString feature with duration, distance, legs and street names."""
     max_m = settings.routing.snap_max_m
     o = _snap(net, *parse_lonlat(from_, field="from"), field="from", max_m=max_m)
@@ -82,12 +94,17 @@ def route(
     except UnreachableError:
         msg = f"no {net.profile} route connects these points"
         raise NoRouteError(msg, field="to") from None
-    return route_feature(
-        result, profile=net.profile, origin=o, destination=d, engine=net.engine.kind
+    return _geojson(
+        route_feature(result, profile=net.profile, origin=o, destination=d, engine=net.engine.kind)
     )
 
 
-@router.get("/nearest", summary="Service points reachable soonest")
+@router.get(
+    "/nearest",
+    summary="Service points reachable soonest",
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
 def nearest(
     net: NetworkDep,
     settings: SettingsDep,
@@ -96,7 +113,7 @@ def nearest(
     lat: Annotated[float, Query(description="latitude, WGS 84")],
     category: Annotated[str, Query(description="service category code, e.g. puskesmas")],
     k: Annotated[str | None, Query(description=f"how many, 1..{K_MAX} (default 3)")] = None,
-) -> dict[str, Any]:
+) -> Response:
     """The ``k`` service points of a category with the shortest travel time.
 
     Each comes with duration, distance and the route geometry. When none can be
@@ -104,8 +121,9 @@ def nearest(
     """
     count = parse_int(k, name="k", default=3, low=1, high=K_MAX)
     check_lonlat(lon, lat, field="lon")
-    check_category(conn, category)
     facilities = get_facilities(conn, net, category, max_m=settings.routing.snap_max_m)
+    if not facilities.snaps and not facilities.off_network:
+        check_category(conn, category)  # no rows: an unknown category, or an empty one
     origin = _snap(net, lon, lat, field="lon", max_m=settings.routing.snap_max_m)
     hits = net.nearest(origin, facilities.snaps, k=count) if facilities.snaps else []
     features = []
@@ -145,7 +163,7 @@ def nearest(
         else:
             note = f"there are no {category} points in the database"
         body["note"] = note
-    return body
+    return _geojson(body)
 
 
 class MatrixRequest(BaseModel):
