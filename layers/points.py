@@ -84,3 +84,16 @@ def ferry_link_rows(conn: Connection) -> list[dict[str, Any]]:
         )
     ).mappings()
     return [dict(r) for r in rows]
+
+
+def lookup_options(conn: Connection, table: str) -> list[tuple[str, str, str]]:
+    """``(code, name_id, name_en)`` of a lookup table, sorted by code.
+
+    ``table`` is one of the fixed lookup tables (categories, commodities,
+    vehicle_classes), never user input.
+    """
+    if table not in {"categories", "commodities", "vehicle_classes"}:
+        msg = f"not a lookup table: {table!r}"
+        raise ValueError(msg)
+    rows = conn.execute(text(f"SELECT code, name_id, name_en FROM {table} ORDER BY code"))
+    return [(str(c), str(i), str(e)) for c, i, e in rows]

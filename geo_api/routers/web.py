@@ -1,7 +1,7 @@
 """The map pages (``/peta``, ``/peta/logistik``, ``/peta/perencanaan``), their local
 static files, the road lines for the view (``/roads``) and choropleth classes.
 
-The pages are built by :mod:`web.pages` from settings values and reference lists;
+The pages are built by :mod:`web.pages` from settings values and the lookup tables;
 their data layers are fetched by the browser from the API. Which optional endpoints a
 page uses (isochrones, logistics, coverage) is decided from the app's routes, so the
 pages wire whatever the running app offers.
@@ -16,12 +16,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from data.reference import CATEGORIES, COMMODITIES, VEHICLE_CLASSES
-from geo_api.deps import NetworksDep, SettingsDep
+from geo_api.deps import ConnectionDep, NetworksDep, SettingsDep
 from geo_api.errors import ApiError, register_status
 from geo_api.roads import OTHER_RANK, roads_in_view
 from layers.errors import InvalidParameterError
 from layers.params import parse_bbox, parse_int
+from layers.points import lookup_options
 from web.assets import MEDIA_TYPES, static_file
 from web.classify import SCHEMES, classify
 from web.i18n import check_lang
@@ -55,43 +55,49 @@ LangQuery = Annotated[str | None, Query(description="id (default) or en")]
 
 
 @router.get("/peta", summary="Citizen map: nearest public services", tags=["map pages"])
-def citizen_page(request: Request, settings: SettingsDep, lang: LangQuery = None) -> HTMLResponse:
+def citizen_page(
+    request: Request, settings: SettingsDep, conn: ConnectionDep, lang: LangQuery = None
+) -> HTMLResponse:
     """The k nearest service points by travel time from a clicked point, with routes."""
     return _page(
         build_citizen_page(
             lang=check_lang(lang),
             tile_url=settings.web.tile_url,
             attribution=settings.web.tile_attribution,
-            categories=[(c.code, c.name_id, c.name_en) for c in CATEGORIES],
+            categories=lookup_options(conn, "categories"),
             endpoints=_endpoints(request),
         )
     )
 
 
 @router.get("/peta/logistik", summary="Logistics map", tags=["map pages"])
-def logistics_page(request: Request, settings: SettingsDep, lang: LangQuery = None) -> HTMLResponse:
+def logistics_page(
+    request: Request, settings: SettingsDep, conn: ConnectionDep, lang: LangQuery = None
+) -> HTMLResponse:
     """Farms, ports, the ferry, markets, shipments, allocation flows and a plan form."""
     return _page(
         build_logistics_page(
             lang=check_lang(lang),
             tile_url=settings.web.tile_url,
             attribution=settings.web.tile_attribution,
-            commodities=[(c.code, c.name_id, c.name_en) for c in COMMODITIES],
-            vehicles=[(v.code, v.name_id, v.name_en) for v in VEHICLE_CLASSES],
+            commodities=lookup_options(conn, "commodities"),
+            vehicles=lookup_options(conn, "vehicle_classes"),
             endpoints=_endpoints(request),
         )
     )
 
 
 @router.get("/peta/perencanaan", summary="Planning map", tags=["map pages"])
-def planning_page(request: Request, settings: SettingsDep, lang: LangQuery = None) -> HTMLResponse:
+def planning_page(
+    request: Request, settings: SettingsDep, conn: ConnectionDep, lang: LangQuery = None
+) -> HTMLResponse:
     """Coverage choropleth, underserved ranking, proposed sites and downloads."""
     return _page(
         build_planning_page(
             lang=check_lang(lang),
             tile_url=settings.web.tile_url,
             attribution=settings.web.tile_attribution,
-            categories=[(c.code, c.name_id, c.name_en) for c in CATEGORIES],
+            categories=lookup_options(conn, "categories"),
             endpoints=_endpoints(request),
         )
     )
