@@ -25,7 +25,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The private PostGIS cluster and the schema.", no_args_is_help=True)
 ingest_app = typer.Typer(
-    help="Load your own GeoJSON, GeoPackage, Shapefile or CSV.", no_args_is_help=True
+    help="Load your own GeoJSON, GeoPackage, Shapefile, CSV or JSON table.", no_args_is_help=True
 )
 graph_app = typer.Typer(help="Road graphs for routing.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -203,6 +203,43 @@ def ingest_areas(
 ) -> None:
     """Load administrative areas; all-or-nothing, re-runs update in place."""
     _ingest("areas", file, layer, map_, {"level": level}, source, title, attribution, file_layer)
+
+
+@ingest_app.command("lines")
+def ingest_lines(
+    file: Annotated[Path, typer.Argument(help="GeoJSON, GeoPackage or Shapefile of LineStrings")],
+    layer: Annotated[str, typer.Option(help="ferry_links")] = "ferry_links",
+    map_: MapOpt = [],  # noqa: B006
+    source: SourceOpt = None,
+    title: TitleOpt = None,
+    attribution: AttrOpt = None,
+    file_layer: FileLayerOpt = None,
+) -> None:
+    """Load ferry links (from_port/to_port are port codes); all-or-nothing, re-runs update."""
+    _ingest("lines", file, layer, map_, {}, source, title, attribution, file_layer)
+
+
+@ingest_app.command("table")
+def ingest_table(
+    file: Annotated[Path, typer.Argument(help="CSV or JSON list of objects")],
+    layer: Annotated[str, typer.Option(help="vehicle_classes or cost_parameters")],
+    map_: MapOpt = [],  # noqa: B006
+) -> None:
+    """Load vehicle classes or cost parameters; upserts on the key, all-or-nothing."""
+    from layers.ingest_tables import ingest_table as load_table
+
+    url = _ready_url(DatabaseSettings())
+    engine = make_engine(url, statement_timeout_ms=600_000)
+    try:
+        with engine.connect() as conn:
+            result = load_table(conn, file, layer=layer, mapping=_parse_map(map_))
+    except IngestError as exc:
+        raise _fail(f"{file.name}: {exc} — nothing was written") from None
+    ignored = f"; columns ignored: {result.ignored_columns}" if result.ignored_columns else ""
+    console.print(
+        f"[green]{result.rows} rows[/] upserted into {result.layer} "
+        f"({result.inserted} new, {result.updated} updated{ignored})"
+    )
 
 
 @graph_app.command("build")

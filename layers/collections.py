@@ -1,7 +1,9 @@
 """The OGC API – Features collections the platform publishes.
 
 A :class:`Collection` says which table backs it, which columns become feature
-properties and which of those can be used as ``?name=value`` filters. SQL is built
+properties and which of those can be used as ``?name=value`` filters. A lookup table
+such as ``vehicle_classes`` is published too: no geometry (features carry
+``"geometry": null``), its text key as feature id, and no ``sources`` row. SQL is built
 only from these fixed names; values always travel as bound parameters.
 """
 
@@ -25,14 +27,26 @@ class Property:
 
 @dataclass(frozen=True, slots=True)
 class Collection:
-    """A published feature collection."""
+    """A published feature collection.
+
+    ``geometry_type`` is None for a table without geometry; ``id_column`` is the
+    column used as feature id (``id``, an integer, unless given); ``sourced`` says
+    whether rows name a dataset in ``sources`` (``source``, ``source_id``).
+    """
 
     id: str
     title: str
     description: str
     table: str
-    geometry_type: str
+    geometry_type: str | None
     properties: tuple[Property, ...]
+    id_column: str = "id"
+    sourced: bool = True
+
+    @property
+    def has_geometry(self) -> bool:
+        """Whether features have a geometry (column ``geom``)."""
+        return self.geometry_type is not None
 
     @property
     def queryables(self) -> dict[str, Property]:
@@ -163,6 +177,26 @@ COLLECTIONS: dict[str, Collection] = {
                 Property("cost_idr", "number"),
                 *_SOURCE,
             ),
+        ),
+        Collection(
+            "vehicle_classes",
+            "Vehicle classes",
+            "Freight vehicle classes with payload, fuel use, toll group and ASDP ferry "
+            "class (golongan); planning defaults that planners edit (lampung-geo ingest "
+            "table). No geometry; the feature id is the class code.",
+            "vehicle_classes",
+            None,
+            (
+                Property("code", "string", queryable=True),
+                Property("name_id", "string"),
+                Property("name_en", "string"),
+                Property("payload_t", "number", description="tonnes per vehicle"),
+                Property("fuel_l_per_km", "number", description="litres per km, loaded"),
+                Property("toll_group", "string", queryable=True, description="golongan I-V"),
+                Property("ferry_class", "string", queryable=True, description="ASDP golongan"),
+            ),
+            id_column="code",
+            sourced=False,
         ),
     )
 }

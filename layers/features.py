@@ -2,7 +2,9 @@
 
 The features of a page are serialised by PostgreSQL (``ST_AsGeoJSON`` and
 ``json_build_object``) and aggregated into one text value; Python only wraps the
-envelope around it. No Python object is made per feature.
+envelope around it. No Python object is made per feature. A collection without
+geometry (a lookup table) gives features with ``"geometry": null``, ordered and
+addressed by its key column.
 """
 
 from __future__ import annotations
@@ -44,16 +46,30 @@ class CollectionInfo:
 
 def _feature_sql(collection: Collection) -> str:
     pairs = ", ".join(f"'{p.name}', t.{p.name}" for p in collection.properties)
+    if collection.sourced:
+        pairs += ", 'demo', s.is_demo"
+    geometry = f"ST_AsGeoJSON(t.geom, {COORD_DECIMALS})" if collection.has_geometry else "'null'"
+    fid = "t.id" if collection.id_column == "id" else f"to_json(t.{collection.id_column})::text"
     return (
-        '\'{"type":"Feature","id":\' || t.id || '
-        f"',\"geometry\":' || ST_AsGeoJSON(t.geom, {COORD_DECIMALS}) || "
-        f"',\"properties\":' || json_build_object({pairs}, 'demo', s.is_demo)::text || '}}'"
+        f'\'{{"type":"Feature","id":\' || {fid} || '
+        f"',\"geometry\":' || {geometry} || "
+        f"',\"properties\":' || json_build_object({pairs})::text || '}}'"
     )
+
+
+def _from(collection: Collection, relation: str) -> str:
+    """``relation t``, joined to its datasets (``s``) when rows have a source."""
+    if collection.sourced:
+        return f"{relation} t JOIN sources s ON s.id = t.source"
+    return f"{relation} t"
 
 
 def _where(collection: Collection, query: ItemsQuery) -> tuple[str, dict[str, Any]]:
     clauses: list[str] = []
     params: dict[str, Any] = {}
+    if query.bbox is not None and not collection.has_geometry:
+        msg = f"collection has no geometry: {collection.id!r} cannot be filtered by bbox"
+        raise InvalidParameterError(msg, field="bbox")
     if query.bbox is not None:
         box = "ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)"
         if collection.geometry_type == "Point":
@@ -77,7 +93,7 @@ def _where(collection: Collection, query: ItemsQuery) -> tuple[str, dict[str, An
 
 
 def query_items(conn: Connection, collection: Collection, query: ItemsQuery) -> ItemsPage:
-    """Return one page of a collection's features, ordered by id.
+    """Return one page of a collection's features, ordered by id (or key column).
 
     Parameters
     ----------
@@ -90,12 +106,13 @@ def query_items(conn: Connection, collection: Collection, query: ItemsQuery) -> 
     """
     where, params = _where(collection, query)
     table = collection.table
+    key = f"t.{collection.id_column}"
     matched = conn.execute(text(f"SELECT count(*) FROM {table} t{where}"), params).scalar_one()
     sql = (
-        f"WITH page AS (SELECT t.* FROM {table} t{where} ORDER BY t.id "
+        f"WITH page AS (SELECT t.* FROM {table} t{where} ORDER BY {key} "
         "LIMIT :limit OFFSET :offset) "
-        f"SELECT coalesce(string_agg({_feature_sql(collection)}, ',' ORDER BY t.id), ''), "
-        "count(*) FROM page t JOIN sources s ON s.id = t.source"
+        f"SELECT coalesce(string_agg({_feature_sql(collection)}, ',' ORDER BY {key}), ''), "
+        f"count(*) FROM {_from(collection, 'page')}"
     )
     row = conn.execute(text(sql), {**params, "limit": query.limit, "offset": query.offset}).one()
     return ItemsPage(features_json=row[0], number_matched=int(matched), number_returned=int(row[1]))
@@ -109,15 +126,21 @@ def get_item(conn: Connection, collection: Collection, fid: str) -> str:
     FeatureNotFoundError
         When ``fid`` is not an id of this collection.
     """
-    try:
-        key = int(fid)
-    except ValueError:
-        key = None
+    key: int | str | None = None
+    if collection.id_column != "id":  # a text key, e.g. vehicle_classes.code
+        key = fid if "\x00" not in fid else None
+    else:
+        try:
+            number: int | None = int(fid)
+        except ValueError:
+            number = None
+        if number is not None and -(2**63) <= number < 2**63:
+            key = number
     row = None
-    if key is not None and -(2**63) <= key < 2**63:
+    if key is not None:
         sql = (
-            f"SELECT {_feature_sql(collection)} FROM {collection.table} t "
-            "JOIN sources s ON s.id = t.source WHERE t.id = :id"
+            f"SELECT {_feature_sql(collection)} FROM {_from(collection, collection.table)} "
+            f"WHERE t.{collection.id_column} = :id"
         )
         row = conn.execute(text(sql), {"id": key}).scalar_one_or_none()
     if row is None:
@@ -127,19 +150,31 @@ def get_item(conn: Connection, collection: Collection, fid: str) -> str:
 
 
 def collection_info(conn: Connection, collection: Collection) -> CollectionInfo:
-    """Extent, row count and contributing datasets of a collection."""
+    """Extent, row count and contributing datasets of a collection.
+
+    A collection without geometry has no extent; one whose rows have no source lists
+    no datasets.
+    """
     table = collection.table
-    row = conn.execute(
-        text(
-            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), n FROM "
-            f"(SELECT ST_Extent(geom) AS e, count(*) AS n FROM {table}) q"
-        )
-    ).one()
-    extent = None if row[0] is None else (row[0], row[1], row[2], row[3])
-    sources = conn.execute(
-        text(
-            "SELECT id, title, attribution, license, is_demo FROM sources s "
-            f"WHERE EXISTS (SELECT 1 FROM {table} t WHERE t.source = s.id) ORDER BY id"
-        )
-    ).mappings()
-    return CollectionInfo(extent=extent, count=int(row[4]), sources=[dict(s) for s in sources])
+    extent: BBox | None = None
+    if collection.has_geometry:
+        row = conn.execute(
+            text(
+                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), n FROM "
+                f"(SELECT ST_Extent(geom) AS e, count(*) AS n FROM {table}) q"
+            )
+        ).one()
+        extent = None if row[0] is None else (row[0], row[1], row[2], row[3])
+        count = int(row[4])
+    else:
+        count = int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+    sources: list[dict[str, Any]] = []
+    if collection.sourced:
+        rows = conn.execute(
+            text(
+                "SELECT id, title, attribution, license, is_demo FROM sources s "
+                f"WHERE EXISTS (SELECT 1 FROM {table} t WHERE t.source = s.id) ORDER BY id"
+            )
+        ).mappings()
+        sources = [dict(s) for s in rows]
+    return CollectionInfo(extent=extent, count=count, sources=sources)

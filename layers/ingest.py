@@ -8,10 +8,10 @@ written. Writing happens in one transaction and upserts on ``(source, source_id)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -147,10 +147,11 @@ def ingest_file(
     path
         The file to read.
     kind
-        ``"points"`` or ``"areas"``.
+        ``"points"``, ``"areas"`` or ``"lines"``.
     layer
         Target table: for points ``service_points`` (default), ``farms``, ``markets``
-        or ``ports``; for areas ``admin_areas`` (default).
+        or ``ports``; for areas ``admin_areas`` (default); for lines ``ferry_links``
+        (default), whose ``from_port``/``to_port`` codes must be in ``ports``.
     mapping
         File column → our field (``--map COL=field``).
     defaults
@@ -209,9 +210,15 @@ def ingest_file(
     return IngestResult(layer=spec.table, source=source.id, rows=n, repaired=repaired)
 
 
-def _layer_spec(kind: Literal["points", "areas"], layer: str | None) -> LayerSpec:
-    default = "service_points" if kind == "points" else "admin_areas"
-    name = layer or default
+DEFAULT_LAYERS: dict[str, str] = {
+    "points": "service_points",
+    "areas": "admin_areas",
+    "lines": "ferry_links",
+}
+
+
+def _layer_spec(kind: GeometryKind, layer: str | None) -> LayerSpec:
+    name = layer or DEFAULT_LAYERS[kind]
     spec = LAYERS.get(name)
     if spec is None or spec.kind != kind:
         allowed = sorted(k for k, v in LAYERS.items() if v.kind == kind)
@@ -220,11 +227,15 @@ def _layer_spec(kind: Literal["points", "areas"], layer: str | None) -> LayerSpe
     return spec
 
 
-def _lookup_codes(conn: Connection, spec: LayerSpec) -> dict[str, frozenset[str]]:
-    out: dict[str, frozenset[str]] = {}
+def _lookup_codes(conn: Connection, spec: LayerSpec) -> dict[str, Collection[str]]:
+    """Codes each looked-up field may take; code → id for referencing fields."""
+    out: dict[str, Collection[str]] = {}
     for fld, table in spec.lookups.items():
         codes = conn.execute(text(f"SELECT code FROM {table}")).scalars()
         out[fld] = frozenset(codes)
+    for fld, ref in spec.references.items():  # names from the registry only
+        sql = f"SELECT {ref.code_column}, {ref.id_column} FROM {ref.table}"
+        out[fld] = {str(code): int(id_) for code, id_ in conn.execute(text(sql)).all()}
     if conn.in_transaction():
         conn.rollback()
     return out

@@ -5,39 +5,59 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import shapely
-from shapely.geometry import MultiPolygon, Point, Polygon
+from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from layers.errors import IngestError
 
-GeometryKind = Literal["points", "areas"]
-FieldType = Literal["str", "int", "float", "int_list", "object"]
+GeometryKind = Literal["points", "areas", "lines"]
+FieldType = Literal["str", "int", "float", "int_list", "object", "int_map"]
+KNOWN_SHOWN = 40
 
 
 @dataclass(frozen=True, slots=True)
 class FieldSpec:
-    """One target column: type, whether required, lower bound."""
+    """One target column: type, whether required, bounds (``above`` is exclusive)."""
 
     type: FieldType = "str"
     required: bool = False
     minimum: float | None = None
     choices: tuple[str, ...] | None = None
+    above: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A field holding a code of another table, written as that row's id.
+
+    The file's ``from_port`` (a ``ports.code``) becomes ``from_port_id`` (its ``ports.id``).
+    """
+
+    table: str
+    code_column: str
+    id_column: str
+    column: str
 
 
 @dataclass(frozen=True, slots=True)
 class LayerSpec:
-    """An ingestible table: geometry kind, fields, and fields checked against lookups."""
+    """An ingestible table: geometry kind, fields, and fields checked against lookups.
+
+    ``lookups`` maps a field to a table whose ``code`` it must be; ``references`` maps a
+    field to a :class:`Reference`, checked the same way and written as the row's id.
+    """
 
     table: str
     kind: GeometryKind
     fields: dict[str, FieldSpec]
     lookups: dict[str, str] = field(default_factory=dict)
+    references: dict[str, Reference] = field(default_factory=dict)
 
 
 LAYERS: dict[str, LayerSpec] = {
@@ -94,10 +114,29 @@ LAYERS: dict[str, LayerSpec] = {
             "population_source": FieldSpec(),
         },
     ),
+    "ferry_links": LayerSpec(
+        "ferry_links",
+        "lines",
+        {
+            "name": FieldSpec(required=True),
+            "from_port": FieldSpec(required=True),
+            "to_port": FieldSpec(required=True),
+            "crossing_minutes": FieldSpec("float", required=True, above=0),
+            "departures_per_day": FieldSpec("int", required=True, minimum=1),
+            "daily_capacity_vehicles": FieldSpec("int", minimum=0),
+            "tariffs": FieldSpec("int_map", minimum=0),
+            "tariff_source": FieldSpec(),
+        },
+        references={
+            "from_port": Reference("ports", "code", "id", "from_port_id"),
+            "to_port": Reference("ports", "code", "id", "to_port_id"),
+        },
+    ),
 }
 
 
-def _missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
+    """Whether a cell is empty: None, NaN or blank text."""
     if value is None:
         return True
     if isinstance(value, float) and math.isnan(value):
@@ -107,7 +146,7 @@ def _missing(value: Any) -> bool:
 
 def json_safe(value: Any) -> Any:
     """Turn a pandas/numpy cell into a JSON-serialisable value."""
-    if _missing(value):
+    if is_missing(value):
         return None
     if isinstance(value, np.generic):
         return json_safe(value.item())
@@ -126,7 +165,14 @@ def json_safe(value: Any) -> Any:
     return str(value)
 
 
-def _convert(value: Any, spec: FieldSpec, *, name: str, row: int) -> Any:
+def convert_value(value: Any, spec: FieldSpec, *, name: str, row: int) -> Any:
+    """Convert one cell to the field's type and check its bounds and choices.
+
+    Raises
+    ------
+    IngestError
+        Naming the row, the field and what was expected.
+    """
     value = json_safe(value)
     try:
         if spec.type == "str":
@@ -149,23 +195,43 @@ def _convert(value: Any, spec: FieldSpec, *, name: str, row: int) -> Any:
             out = json.loads(value) if isinstance(value, str) else value
             if not isinstance(out, dict):
                 raise ValueError(value)
+            if spec.type == "int_map":
+                out = {str(k): _whole(v) for k, v in out.items()}
     except (TypeError, ValueError, json.JSONDecodeError):
         kind = {
             "int": "a whole number",
             "float": "a number",
             "int_list": "a list of whole numbers",
             "object": "a JSON object",
+            "int_map": 'a JSON object of whole numbers, e.g. {"I": 15000}',
             "str": "text",
         }[spec.type]
         msg = f"{name} must be {kind}, got {value!r}"
         raise IngestError(msg, row=row, field=name) from None
-    if spec.minimum is not None and isinstance(out, int | float) and out < spec.minimum:
-        msg = f"{name} must be >= {spec.minimum:g}, got {out}"
-        raise IngestError(msg, row=row, field=name)
+    numbers = out.items() if spec.type == "int_map" else [(None, out)]
+    for key, number in numbers:
+        label = name if key is None else f"{name}[{key!r}]"
+        if not isinstance(number, int | float):
+            continue
+        if spec.minimum is not None and number < spec.minimum:
+            msg = f"{label} must be >= {spec.minimum:g}, got {number}"
+            raise IngestError(msg, row=row, field=name)
+        if spec.above is not None and number <= spec.above:
+            msg = f"{label} must be > {spec.above:g}, got {number}"
+            raise IngestError(msg, row=row, field=name)
     if spec.choices is not None and out not in spec.choices:
         msg = f"{name} must be one of {list(spec.choices)}, got {out!r}"
         raise IngestError(msg, row=row, field=name)
     return out
+
+
+def _whole(value: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError(value)
+    number = float(value)
+    if not number.is_integer():
+        raise ValueError(value)
+    return int(number)
 
 
 def _check_geometry(
@@ -180,6 +246,13 @@ def _check_geometry(
             geom = geom.geoms[0]  # type: ignore[attr-defined]
         if not isinstance(geom, Point):
             msg = f"expected a Point, got {geom.geom_type}"
+            raise IngestError(msg, row=row, field="geometry")
+    elif kind == "lines":
+        if isinstance(geom, MultiLineString) and len(geom.geoms) == 1:
+            geom = geom.geoms[0]
+        if not isinstance(geom, LineString):
+            parts = f" of {len(geom.geoms)} parts" if isinstance(geom, MultiLineString) else ""
+            msg = f"expected a LineString, got {geom.geom_type}{parts}"
             raise IngestError(msg, row=row, field="geometry")
     else:
         if not isinstance(geom, Polygon | MultiPolygon):
@@ -207,6 +280,13 @@ def _check_geometry(
     return geom, repaired
 
 
+def _shown(codes: Collection[str]) -> str:
+    names = sorted(codes)
+    if len(names) <= KNOWN_SHOWN:
+        return str(names)
+    return f"{names[:KNOWN_SHOWN]} and {len(names) - KNOWN_SHOWN} more"
+
+
 def validate_row(
     record: Mapping[str, Any],
     geom: BaseGeometry | None,
@@ -214,11 +294,14 @@ def validate_row(
     spec: LayerSpec,
     columns: Mapping[str, str],
     defaults: Mapping[str, Any],
-    known: Mapping[str, frozenset[str]],
+    known: Mapping[str, Collection[str]],
     row: int,
     bbox: tuple[float, ...],
 ) -> tuple[dict[str, Any], bool]:
     """Validate one file row and build the table row.
+
+    ``known`` holds, per looked-up field, the codes it may take; for a field of
+    ``spec.references`` a mapping code → id, and the row gets the id instead of the code.
 
     Returns
     -------
@@ -230,18 +313,27 @@ def validate_row(
     out: dict[str, Any] = {}
     for name, fspec in spec.fields.items():
         raw = record.get(columns[name]) if name in columns else None
-        if _missing(raw):
+        if is_missing(raw):
             raw = defaults.get(name)
-        if _missing(raw):
+        if is_missing(raw):
             if fspec.required:
                 msg = f"missing required field {name!r} (map a column with --map COLUMN={name})"
                 raise IngestError(msg, row=row, field=name)
             out[name] = None
             continue
-        out[name] = _convert(raw, fspec, name=name, row=row)
+        out[name] = convert_value(raw, fspec, name=name, row=row)
         if name in known and out[name] not in known[name]:
-            msg = f"unknown {name} {out[name]!r}; known: {sorted(known[name])}"
+            ref = spec.references.get(name)
+            where = f" (not a {ref.table}.{ref.code_column})" if ref else ""
+            msg = f"unknown {name} {out[name]!r}{where}; known: {_shown(known[name])}"
             raise IngestError(msg, row=row, field=name)
+    for name, ref in spec.references.items():
+        ids = known.get(name)
+        if not isinstance(ids, Mapping):
+            msg = f"internal: no {ref.table} ids looked up for {name}"
+            raise TypeError(msg)
+        code = out.pop(name)
+        out[ref.column] = None if code is None else ids[code]
     sid_col = columns.get("source_id")
     sid = json_safe(record.get(sid_col)) if sid_col else None
     if isinstance(sid, float) and sid.is_integer():

@@ -77,6 +77,12 @@ def _tile_sql(collection: Collection) -> str:
     )
 
 
+def _require_geometry(collection: Collection) -> None:
+    if not collection.has_geometry:
+        msg = f"collection has no geometry: {collection.id!r} has no tiles"
+        raise InvalidParameterError(msg, field="collectionId")
+
+
 def build_tile(conn: Connection, collection: Collection, tile: TileAddress) -> bytes:
     """The MVT bytes of one tile; one layer named after the collection.
 
@@ -91,6 +97,7 @@ def build_tile(conn: Connection, collection: Collection, tile: TileAddress) -> b
     tile
         A tile address from :func:`parse_tile`.
     """
+    _require_geometry(collection)
     # The planner overestimates ST_AsMVTGeom's cost and would JIT-compile the query,
     # which costs more than the whole tile; SET LOCAL ends with the transaction.
     conn.execute(text("SET LOCAL jit = off"))
@@ -115,6 +122,7 @@ def data_fingerprint(conn: Connection, collection: Collection) -> tuple[int, int
     It changes whenever a row is inserted, updated or deleted; tile caches key on it.
     None when the collection reads a view (no row versions): do not cache its tiles.
     """
+    _require_geometry(collection)
     kind = conn.execute(
         text("SELECT relkind FROM pg_class WHERE oid = to_regclass(:t)"), {"t": collection.table}
     ).scalar_one_or_none()

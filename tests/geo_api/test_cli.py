@@ -68,6 +68,68 @@ def test_ingest_bad_row_cli_reports_row_and_writes_nothing(
         assert conn.execute(text("SELECT count(*) FROM service_points")).scalar() == 0
 
 
+def _collection(path: Path, features: list[tuple[dict, dict]]) -> Path:
+    feats = [{"type": "Feature", "geometry": g, "properties": p} for g, p in features]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    return path
+
+
+def test_ingest_lines_cli(clean_engine: Engine, scratch_url: str, tmp_path: Path):
+    env = {"LAMPUNG_GEO_DATABASE_URL": scratch_url}
+    merak, bakauheni = [106.004, -5.927], [105.752, -5.870]
+    ports = _collection(
+        tmp_path / "pelabuhan.geojson",
+        [
+            ({"type": "Point", "coordinates": merak}, {"code": "MRK", "name": "Merak"}),
+            ({"type": "Point", "coordinates": bakauheni}, {"code": "BKH", "name": "Bakauheni"}),
+        ],
+    )
+    result = runner.invoke(app, ["ingest", "points", str(ports), "--layer", "ports"], env=env)
+    assert result.exit_code == 0, result.output
+    line = {"type": "LineString", "coordinates": [merak, bakauheni]}
+    props = {"NAMA": "Merak – Bakauheni", "from_port": "MRK", "to_port": "BKH"}
+    props |= {"crossing_minutes": 120, "departures_per_day": 48, "tariffs": {"I": 15000}}
+    good = _collection(tmp_path / "ferry.geojson", [(line, props)])
+    args = ["ingest", "lines", str(good), "--map", "NAMA=name"]
+    result = runner.invoke(app, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert "1 rows" in result.output and "ferry_links" in result.output
+    bad = _collection(
+        tmp_path / "salah.geojson", [(line, props), (line, props | {"to_port": "CNG"})]
+    )
+    result = runner.invoke(app, ["ingest", "lines", str(bad), "--map", "NAMA=name"], env=env)
+    assert result.exit_code == 1
+    assert "row 2" in result.output and "CNG" in result.output and "MRK" in result.output
+    assert "nothing was written" in result.output and "Traceback" not in result.output
+    with clean_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM ferry_links")).scalar() == 1
+
+
+def test_ingest_table_cli(clean_engine: Engine, scratch_url: str, tmp_path: Path):
+    env = {"LAMPUNG_GEO_DATABASE_URL": scratch_url}
+    path = tmp_path / "kendaraan.csv"
+    header = "kode,name_id,name_en,payload_t,fuel_l_per_km,toll_group,ferry_class\n"
+    path.write_text(header + "test_cli,Truk uji,Test truck,3,0.15,I,VB\n")
+    args = ["ingest", "table", str(path), "--layer", "vehicle_classes", "--map", "kode=code"]
+    try:
+        result = runner.invoke(app, args, env=env)
+        assert result.exit_code == 0, result.output
+        assert "1 rows" in result.output and "1 new" in result.output
+        path.write_text(header + "test_cli,Truk uji,Test truck,banyak,0.15,I,VB\n")
+        result = runner.invoke(app, args, env=env)
+        assert result.exit_code == 1
+        assert "row 1" in result.output and "payload_t" in result.output
+        assert "nothing was written" in result.output and "Traceback" not in result.output
+        with clean_engine.connect() as conn:
+            payload = conn.execute(
+                text("SELECT payload_t FROM vehicle_classes WHERE code = 'test_cli'")
+            ).scalar()
+        assert payload == 3.0
+    finally:
+        with clean_engine.begin() as conn:
+            conn.execute(text("DELETE FROM vehicle_classes WHERE code = 'test_cli'"))
+
+
 @pytest.mark.parametrize("bad", [["--map", "NAMA"], ["--map", "NOPE=name"], ["--layer", "roads"]])
 def test_ingest_bad_options(scratch_url: str, tmp_path: Path, bad: list[str]):
     path = _geojson(tmp_path / "t.geojson", ["samsat"])

@@ -70,6 +70,7 @@ def test_collections_list_and_one(loaded: TestClient):
         "ports",
         "ferry_links",
         "shipments",
+        "vehicle_classes",
     ]
     sp = loaded.get("/collections/service_points").json()
     assert sp["itemType"] == "feature"
