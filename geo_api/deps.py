@@ -14,14 +14,17 @@ from layers.collections import COLLECTIONS, Collection
 from layers.errors import UnknownCollectionError
 from routing.network import Network
 
+# Dependencies that only read app state are ``async def``: FastAPI runs them on the
+# event loop instead of sending each through the thread pool.
 
-def get_settings(request: Request) -> Settings:
+
+async def get_settings(request: Request) -> Settings:
     """The app's settings."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     """The app's database engine."""
     engine: Engine = request.app.state.engine
     return engine
@@ -33,7 +36,7 @@ def get_connection(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[C
         yield conn
 
 
-def get_collection(collection_id: str) -> Collection:
+def find_collection(collection_id: str) -> Collection:
     """The collection named in the path, or a 404 naming it."""
     collection = COLLECTIONS.get(collection_id)
     if collection is None:
@@ -42,19 +45,24 @@ def get_collection(collection_id: str) -> Collection:
     return collection
 
 
+async def get_collection(collection_id: str) -> Collection:
+    """The collection named in the path (dependency)."""
+    return find_collection(collection_id)
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ConnectionDep = Annotated[Connection, Depends(get_connection)]
 CollectionDep = Annotated[Collection, Depends(get_collection)]
 
 
-def get_networks(request: Request) -> dict[str, Network]:
+async def get_networks(request: Request) -> dict[str, Network]:
     """All loaded road networks, by profile."""
     networks: dict[str, Network] = request.app.state.networks
     return networks
 
 
-def get_network(
+async def get_network(
     networks: Annotated[dict[str, Network], Depends(get_networks)],
     profile: Annotated[str, Query(description="motorcycle, car, truck or walk")] = "motorcycle",
 ) -> Network:

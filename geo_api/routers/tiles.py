@@ -20,7 +20,7 @@ from fastapi import APIRouter, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 
-from geo_api.deps import get_collection
+from geo_api.deps import find_collection
 from layers.collections import Collection
 from layers.tiles import TileAddress, build_tile, data_fingerprint, parse_tile
 
@@ -140,7 +140,7 @@ async def tile(
     with ``Cache-Control: no-cache`` gets a freshly built tile.
     """
     # Plain lookups, not sync dependencies: those would each cost a threadpool hop.
-    coll = get_collection(collection_id)
+    coll = find_collection(collection_id)
     engine: Engine = request.app.state.engine
     address = parse_tile(z, x, y.removesuffix(".pbf").removesuffix(".mvt"))
     cache = tile_cache(request)
