@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -127,3 +128,35 @@ def summarise(times_ms: Sequence[float]) -> dict[str, float]:
         "min_ms": min(times_ms),
         "max_ms": max(times_ms),
     }
+
+
+class BenchDatabase:
+    """The database a benchmark uses: ``--database-url`` if given, else a throwaway
+    private PostGIS cluster in ``folder`` (destroyed by :meth:`close`)."""
+
+    def __init__(self, url: str | None, folder: Path) -> None:
+        self.external_url = url
+        self.folder = folder
+        self._cluster: Any = None
+
+    @property
+    def is_private(self) -> bool:
+        """Whether this run made its own cluster."""
+        return self.external_url is None
+
+    def start(self) -> str:
+        """Return the SQLAlchemy URL, starting the private cluster if needed."""
+        if self.external_url:
+            return self.external_url
+        from layers.db.cluster import PostgresCluster, free_port
+
+        print(f"starting a private PostGIS cluster in {self.folder} …")
+        self._cluster = PostgresCluster(self.folder / "pg", port=free_port())
+        url: str = self._cluster.start()
+        return url
+
+    def close(self) -> None:
+        """Destroy the private cluster (an external database is left alone)."""
+        if self._cluster is not None:
+            self._cluster.destroy()
+            self._cluster = None

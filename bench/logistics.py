@@ -48,7 +48,7 @@ if __name__ == "__main__":
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
     sys.path.insert(0, str(ROOT))
 
-from bench._common import Server, start_server, stop_all, summarise  # noqa: E402
+from bench._common import BenchDatabase, Server, start_server, stop_all, summarise  # noqa: E402
 
 PLAN_P95_GOAL_MS = 100.0
 ALLOCATE_GOAL_S = 2.0
@@ -255,7 +255,7 @@ def synthetic_allocation(
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; exit code 1 if a goal is missed or a request failed."""
-    from layers.db.cluster import PostgresCluster, free_port
+    from layers.db.cluster import free_port
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--requests", type=int, default=300, help="timed plan requests")
@@ -270,15 +270,10 @@ def main(argv: list[str] | None = None) -> int:
 
     folder = Path(tempfile.mkdtemp(prefix="lampung-geo-bench-", dir="/tmp"))
     graphs = folder / "graphs"
-    cluster: PostgresCluster | None = None
+    database = BenchDatabase(args.database_url, folder)
     servers: list[Server] = []
     try:
-        if args.database_url:
-            url = args.database_url
-        else:
-            console.print(f"starting a private PostGIS cluster in {folder} …")
-            cluster = PostgresCluster(folder / "pg", port=free_port())
-            url = cluster.start()
+        url = database.start()
         console.print("loading the demo data and building the demo graphs …")
         data = prepare(url, graphs)
         port = free_port()
@@ -307,8 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     finally:
         stop_all(servers)
-        if cluster is not None:
-            cluster.destroy()
+        database.close()
         shutil.rmtree(folder, ignore_errors=True)
 
     med = synth["median"]

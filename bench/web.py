@@ -49,7 +49,7 @@ if __name__ == "__main__":
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
     sys.path.insert(0, str(ROOT))
 
-from bench._common import Server, start_server, stop_all, summarise  # noqa: E402
+from bench._common import BenchDatabase, Server, start_server, stop_all, summarise  # noqa: E402
 from bench.layers import (  # noqa: E402
     HEIGHT,
     LAT0,
@@ -319,21 +319,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; return the process exit code (1 if a check failed)."""
-    from layers.db.cluster import PostgresCluster, free_port
+    from layers.db.cluster import free_port
 
     args = parse_args(argv)
     import tipg
 
     folder = Path(tempfile.mkdtemp(prefix="lampung-geo-bench-web-", dir="/tmp"))
-    cluster: PostgresCluster | None = None
+    database = BenchDatabase(args.database_url, folder)
     servers: list[Server] = []
     try:
-        if args.database_url:
-            url = args.database_url
-        else:
-            console.print(f"starting a private PostGIS cluster in {folder} …")
-            cluster = PostgresCluster(folder / "pg", port=free_port())
-            url = cluster.start()
+        url = database.start()
         console.print("loading the demo data and building the demo road graphs …")
         load_demo_platform(url, folder / "graphs")
         console.print(f"generating {args.points:,} points …")
@@ -426,9 +421,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if any(c["problems"] for c in checks) else 0
     finally:
         stop_all(servers)
-        if cluster is not None:
-            cluster.destroy()
-        elif args.database_url:
+        if database.is_private:
+            database.close()
+        else:
             delete_points(args.database_url)
         shutil.rmtree(folder, ignore_errors=True)
 
