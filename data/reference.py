@@ -52,6 +52,8 @@ CATEGORIES: tuple[Category, ...] = (
     Category("mpp", "Mal Pelayanan Publik", "Public-service mall"),
     Category("polisi", "Kantor polisi", "Police station"),
     Category("kantor_camat", "Kantor camat", "District office"),
+    Category("kantor_desa", "Kantor kepala desa / kelurahan", "Village office"),
+    Category("kantor_bupati", "Kantor bupati / wali kota", "Regent's or mayor's office"),
 )
 
 COMMODITIES: tuple[Commodity, ...] = (

@@ -181,6 +181,19 @@ class Port(_Feature, Base):
     )
 
 
+class Settlement(_Feature, Base):
+    """A built-up settlement area (RBI ``PEMUKIMAN_AR``): where people live."""
+
+    __tablename__ = "settlements"
+    name: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str | None] = mapped_column(Text)
+    geom: Mapped[Any] = mapped_column(_geom("MULTIPOLYGON"))
+    __table_args__ = (
+        UniqueConstraint("source", "source_id", name="uq_settlements_source"),
+        Index("ix_settlements_geom", "geom", postgresql_using="gist"),
+    )
+
+
 class FerryLink(_Feature, Base):
     """A ferry crossing between two ports, with tariffs per ferry vehicle class."""
 

@@ -21,12 +21,13 @@ from layers.models import (
     Market,
     Port,
     ServicePoint,
+    Settlement,
 )
 from layers.models import Source as SourceModel
 
 TABLES: dict[str, Table] = {
     m.__tablename__: m.__table__  # type: ignore[misc]
-    for m in (AdminArea, ServicePoint, Farm, Market, Port, FerryLink)
+    for m in (AdminArea, ServicePoint, Farm, Market, Port, FerryLink, Settlement)
 }
 BATCH = 2000
 

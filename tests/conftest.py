@@ -28,6 +28,7 @@ FEATURE_TABLES = (
     "farms",
     "service_points",
     "admin_areas",
+    "settlements",
     "shipment_events",
     "shipments",
     "api_keys",
