@@ -15,7 +15,7 @@ from data.demo_roads import roads
 from geo_api.errors import ApiError, register_status
 from layers.points import ferry_link_rows
 from routing.build import BuildReport, build_graph
-from routing.compiled import CompiledGraph
+from routing.compiled import FORMAT_VERSION, CompiledGraph
 from routing.errors import UnknownProfileError
 from routing.ferry import FerryLink
 from routing.network import Network, compile_and_save, graph_path, load_networks
@@ -33,7 +33,11 @@ register_status(GraphNotBuiltError, 503)
 
 def load_all(graph_dir: Path) -> dict[str, Network]:
     """Load every compiled graph of ``graph_dir`` and log how long each took."""
-    networks = load_networks(graph_dir)
+
+    def skipped(path: Path, exc: Exception) -> None:
+        log.error("graph %s not loaded: %s; rebuild it with `lampung-geo graph build`", path, exc)
+
+    networks = load_networks(graph_dir, on_error=skipped)
     for name, net in networks.items():
         log.info(
             "graph %s: %d nodes, %d edges, loaded in %.2f s (%s engine)",
@@ -110,7 +114,9 @@ def build_demo_graphs(conn: Connection, graph_dir: Path) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "demo_roads.geojson"
         roads().to_file(src, driver="GeoJSON")
-        stamp = hashlib.sha256(src.read_bytes() + repr(links).encode()).hexdigest()
+        stamp = hashlib.sha256(
+            src.read_bytes() + repr(links).encode() + f"format {FORMAT_VERSION}".encode()
+        ).hexdigest()
         for name in PROFILES:
             target = graph_path(graph_dir, name)
             stamp_file = target.with_suffix(".stamp")

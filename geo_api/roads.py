@@ -51,7 +51,7 @@ def road_lines(graph: CompiledGraph) -> RoadLines:
         return hit
     m = graph.n_edges
     idx = np.arange(m, dtype=np.int64)
-    rev = graph.edge_reverse.astype(np.int64)
+    rev = graph.edge_twin.astype(np.int64)
     keep = ((rev < 0) | (idx < rev)) & ~graph.edge_ferry
     edges = idx[keep]
     names = graph.highways[graph.edge_highway[edges]]

@@ -4,12 +4,19 @@ A :class:`CompiledGraph` is the read-only form of the graph that the routing
 engines work on: nodes are numbered ``0 .. n-1`` (ascending OSM/graph node id)
 and edges ``0 .. m-1`` in a forward CSR layout (edges sorted by tail, then
 head, then travel time). Every edge of the ``MultiDiGraph`` is kept, parallel
-ones included, so that geometry and street names stay available; shortest-path
+ones included, so that geometry and street names stay available (only exact
+copies, same ends and same line, are one road: the fastest copy is kept); shortest-path
 searches only use the *best* (minimum travel time) edge of each ``(u, v)`` pair,
 the "simple" graph exposed by :attr:`CompiledGraph.matrix`. Building the scipy
 matrix from the simple graph matters: ``scipy.sparse.csr_matrix`` *sums*
 duplicate entries, which would silently turn two parallel 10 s edges into a
 20 s one.
+
+Every edge knows its **twin**: the same road run backwards (tail and head swapped,
+exactly the reversed geometry), or -1 for a one-way road. Partial edges (a trip that
+starts or ends part-way along a road) are charged on the edge itself or on its twin,
+never on another road that happens to join the same two junctions: a long loop road
+and a short direct road between the same nodes are two different roads.
 
 The on-disk format is an uncompressed ``.npz`` (``np.savez``, no pickles) that
 memory-maps nothing and loads a 35k-node graph in a few milliseconds.
@@ -33,9 +40,17 @@ if TYPE_CHECKING:
     import networkx as nx
     from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["FORMAT_VERSION", "CompiledGraph", "compile_graph", "load_compiled", "save_compiled"]
+__all__ = [
+    "FORMAT_VERSION",
+    "CompiledGraph",
+    "compile_graph",
+    "distinct_roads",
+    "load_compiled",
+    "save_compiled",
+    "twin_edges",
+]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """Version of the ``.npz`` layout written by :func:`save_compiled`."""
 
 _MAGIC = "lampung-geo/compiled-graph"
@@ -69,7 +84,7 @@ class CompiledGraph:
     highways: NDArray[np.str_]
     geom_offsets: NDArray[np.int64]
     geom_coords: NDArray[np.float64]
-    edge_reverse: NDArray[np.int32]
+    edge_twin: NDArray[np.int32]
     simple_indptr: NDArray[np.int64]
     simple_head: NDArray[np.int32]
     simple_edge: NDArray[np.int32]
@@ -233,6 +248,10 @@ def compile_graph(graph: nx.MultiDiGraph) -> CompiledGraph:
     highways, hw_idx = np.unique(np.asarray(highway_list, dtype=np.str_), return_inverse=True)
     coords, offsets = _geometry_arrays([geoms[i] for i in order], xy, tail[order], head[order])
     tail, head = tail[order], head[order]
+    keep = distinct_roads(tail, head, offsets, coords)
+    if not np.all(keep):
+        coords, offsets = _subset_geometry(coords, offsets, np.flatnonzero(keep))
+        order, tail, head = order[keep], tail[keep], head[keep]
     return _assemble(
         profile=str(graph.graph.get("profile", "")),
         node_ids=nodes,
@@ -366,6 +385,17 @@ def _geometry_arrays(
     return np.ascontiguousarray(coords, dtype=np.float64), offsets
 
 
+def _subset_geometry(
+    coords: NDArray[np.float64], offsets: NDArray[np.int64], edges: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """The coordinate arrays of some edges only."""
+    counts = offsets[edges + 1] - offsets[edges]
+    new_off = np.zeros(edges.shape[0] + 1, dtype=np.int64)
+    np.cumsum(counts, out=new_off[1:])
+    idx = np.repeat(offsets[edges] - new_off[:-1], counts) + np.arange(int(new_off[-1]))
+    return np.ascontiguousarray(coords[idx]), new_off
+
+
 def _assemble(
     *,
     profile: str,
@@ -385,10 +415,7 @@ def _assemble(
     simple_edge = np.flatnonzero(first).astype(np.int32)
     simple_indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(tail[simple_edge], minlength=n), out=simple_indptr[1:])
-    simple_key = tail[simple_edge] * n + head[simple_edge]
-    rev_key = head * n + tail
-    pos = np.minimum(np.searchsorted(simple_key, rev_key), simple_key.shape[0] - 1)
-    edge_reverse = np.where(simple_key[pos] == rev_key, simple_edge[pos], -1).astype(np.int32)
+    edge_twin = twin_edges(tail, head, arrays["geom_offsets"], arrays["geom_coords"])
     return CompiledGraph(
         profile=profile,
         node_ids=node_ids,
@@ -397,9 +424,177 @@ def _assemble(
         indptr=indptr,
         edge_tail=tail.astype(np.int32),
         edge_head=head.astype(np.int32),
-        edge_reverse=edge_reverse,
+        edge_twin=edge_twin,
         simple_indptr=simple_indptr,
         simple_head=head[simple_edge].astype(np.int32),
         simple_edge=simple_edge,
         **arrays,
     )
+
+
+# odd 64-bit constants (splitmix64) for the coordinate hashes of twin_edges
+_K1 = np.uint64(0x9E3779B97F4A7C15)
+_K2 = np.uint64(0xBF58476D1CE4E5B9)
+_K3 = np.uint64(0x94D049BB133111EB)
+
+
+def _mix(a: NDArray[np.uint64], b: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """An order-dependent 64-bit mix of two integer arrays (wraps around)."""
+    h = (a * _K1) ^ (b * _K2)
+    h ^= h >> np.uint64(31)
+    return h * _K3
+
+
+def twin_edges(
+    tail: ArrayLike, head: ArrayLike, offsets: ArrayLike, coords: ArrayLike
+) -> NDArray[np.int32]:
+    """Pair every edge with the same road run backwards, or -1.
+
+    Edge ``j`` is the twin of edge ``e`` when ``tail[j] == head[e]``,
+    ``head[j] == tail[e]`` and the coordinates of ``j`` are exactly those of ``e``
+    reversed. Identical roads digitised twice are paired one to one. The relation is
+    symmetric: ``twin[twin[e]] == e``.
+
+    Parameters
+    ----------
+    tail, head : array_like of int
+        Node indices of every edge.
+    offsets : array_like of int
+        ``m + 1`` offsets of each edge's coordinates in ``coords`` (at least two each).
+    coords : array_like of float
+        ``(k, 2)`` lon/lat coordinates of all edges.
+
+    Returns
+    -------
+    numpy.ndarray of int32
+        The twin of every edge, -1 where there is none.
+    """
+    tail = np.asarray(tail, dtype=np.int64)
+    head = np.asarray(head, dtype=np.int64)
+    off = np.asarray(offsets, dtype=np.int64)
+    xy = np.asarray(coords, dtype=np.float64)
+    m = tail.shape[0]
+    twin = np.full(m, -1, dtype=np.int32)
+    if m == 0:
+        return twin
+    key_f = _road_keys(tail, head, off, xy)
+    key_r = _road_keys(head, tail, off, xy, reverse=True)
+    # pair the k-th edge whose key_r is X with the k-th edge whose key_f is X
+    order_f = np.argsort(key_f, kind="stable")
+    order_r = np.argsort(key_r, kind="stable")
+    sf, sr = key_f[order_f], key_r[order_r]
+    rank_f = _rank_in_group(sf)
+    rank_r = _rank_in_group(sr)
+    # position of (key, rank) of each reversed key among the forward keys
+    start = np.searchsorted(sf, sr, side="left")
+    cand_pos = start + rank_r
+    inside = cand_pos < m
+    cand_pos = np.where(inside, cand_pos, 0)
+    found = inside & (sf[cand_pos] == sr) & (rank_f[cand_pos] == rank_r)
+    e = order_r[found]
+    j = order_f[cand_pos[found]]
+    ok = _exact_twins(e, j, tail, head, off, xy)
+    twin[e[ok]] = j[ok].astype(np.int32)
+    return twin
+
+
+def _road_keys(
+    tail: NDArray[np.int64],
+    head: NDArray[np.int64],
+    off: NDArray[np.int64],
+    xy: NDArray[np.float64],
+    *,
+    reverse: bool = False,
+) -> NDArray[np.uint64]:
+    """A 64-bit hash of each edge's end nodes and coordinates (read backwards if asked)."""
+    n_v = np.diff(off)
+    owner = np.repeat(np.arange(tail.shape[0]), n_v)
+    pos = (np.arange(xy.shape[0]) - off[:-1][owner]).astype(np.uint64)
+    if reverse:
+        pos = (n_v[owner] - 1).astype(np.uint64) - pos
+    q = np.round(xy * 1e7).astype(np.int64).view(np.uint64)
+    per_vertex = _mix(_mix(q[:, 0], q[:, 1]), pos)
+    return np.add.reduceat(per_vertex, off[:-1]) ^ _mix(tail.view(np.uint64), head.view(np.uint64))
+
+
+def distinct_roads(
+    tail: ArrayLike, head: ArrayLike, offsets: ArrayLike, coords: ArrayLike
+) -> NDArray[np.bool_]:
+    """Mask of the edges to keep when identical edges are one road.
+
+    Edges with the same tail, head and exactly the same coordinates are one road
+    digitised (or classified) twice; only the first of each group is kept. With edges
+    sorted by ``(tail, head, travel time)`` that is the fastest.
+
+    Parameters
+    ----------
+    tail, head, offsets, coords : array_like
+        As for :func:`twin_edges`.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True for the edges to keep.
+    """
+    tail = np.asarray(tail, dtype=np.int64)
+    head = np.asarray(head, dtype=np.int64)
+    off = np.asarray(offsets, dtype=np.int64)
+    xy = np.asarray(coords, dtype=np.float64)
+    m = tail.shape[0]
+    keep = np.ones(m, dtype=bool)
+    if m < 2:
+        return keep
+    key = _road_keys(tail, head, off, xy)
+    order = np.argsort(key, kind="stable")
+    sk = key[order]
+    later = np.zeros(m, dtype=bool)
+    later[1:] = sk[1:] == sk[:-1]
+    if not np.any(later):
+        return keep
+    first = order[np.maximum.accumulate(np.where(~later, np.arange(m), 0))]
+    dup, ref = order[later], first[later]
+    same = _exact_twins(dup, ref, tail, head, off, xy, mirrored=False)
+    keep[dup[same]] = False
+    return keep
+
+
+def _rank_in_group(sorted_keys: NDArray[np.uint64]) -> NDArray[np.int64]:
+    """0, 1, 2, ... within each run of equal values of a sorted array."""
+    k = sorted_keys.shape[0]
+    first = np.ones(k, dtype=bool)
+    first[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    starts = np.flatnonzero(first)
+    return np.arange(k) - np.repeat(starts, np.diff(np.append(starts, k)))
+
+
+def _exact_twins(
+    e: NDArray[np.int64],
+    j: NDArray[np.int64],
+    tail: NDArray[np.int64],
+    head: NDArray[np.int64],
+    off: NDArray[np.int64],
+    xy: NDArray[np.float64],
+    *,
+    mirrored: bool = True,
+) -> NDArray[np.bool_]:
+    """Check candidate pairs exactly (the hashes only propose them).
+
+    ``mirrored``: ``j`` must be ``e`` run backwards (a twin); else ``j`` must be ``e``
+    again (an identical copy).
+    """
+    n_e, n_j = off[e + 1] - off[e], off[j + 1] - off[j]
+    if mirrored:
+        ok = (tail[j] == head[e]) & (head[j] == tail[e]) & (n_e == n_j)
+    else:
+        ok = (tail[j] == tail[e]) & (head[j] == head[e]) & (n_e == n_j)
+    idx = np.flatnonzero(ok)
+    if idx.shape[0] == 0:
+        return ok
+    counts = n_e[idx]
+    which = np.repeat(np.arange(idx.shape[0]), counts)
+    k = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    a = off[e[idx]][which] + k
+    b = off[j[idx] + 1][which] - 1 - k if mirrored else off[j[idx]][which] + k
+    same = np.all(xy[a] == xy[b], axis=1)
+    ok[idx] = np.logical_and.reduceat(same, np.cumsum(counts) - counts)
+    return ok

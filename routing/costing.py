@@ -233,7 +233,7 @@ def _edge_shares(cg: CompiledGraph, route: Route, origin: Snap, destination: Sna
     if not edges:
         return shares
     oe, de = int(origin.edge), int(destination.edge)
-    o_rev, d_rev = int(cg.edge_reverse[oe]), int(cg.edge_reverse[de])
+    o_rev, d_rev = int(cg.edge_twin[oe]), int(cg.edge_twin[de])
     if len(edges) == 1:
         e = edges[0]
         o_pos = origin.t if e == oe else 1.0 - origin.t

@@ -68,7 +68,7 @@ class CellAccess:
 
 
 def _canon(cg: CompiledGraph, edge: NDArray[np.int64]) -> NDArray[np.int64]:
-    rev = cg.edge_reverse.astype(np.int64)[edge]
+    rev = cg.edge_twin.astype(np.int64)[edge]
     return np.where(rev >= 0, np.minimum(edge, rev), edge)
 
 
@@ -93,7 +93,7 @@ def cell_access(cg: CompiledGraph, snaps: SnapArrays) -> CellAccess:
     t = np.where(off, 0.0, snaps.t)
     u = cg.edge_tail[e].astype(np.int64)
     v = cg.edge_head[e].astype(np.int64)
-    r = cg.edge_reverse[e].astype(np.int64)
+    r = cg.edge_twin[e].astype(np.int64)
     w = cg.edge_time[e]
     wr = np.where(r >= 0, cg.edge_time[np.maximum(r, 0)], np.inf)
     nodes = np.zeros((n, 2), dtype=np.int64)
@@ -144,7 +144,7 @@ def same_road_times(
         cells = on[order[lo:hi]]
         pc = access.pos[cells]
         fwd = float(cg.edge_time[c])
-        r = int(cg.edge_reverse[c])
+        r = int(cg.edge_twin[c])
         bwd = float(cg.edge_time[r]) if r >= 0 else np.inf
         with np.errstate(invalid="ignore"):
             cost = np.where(pc <= p, (p - pc) * fwd, (pc - p) * bwd)

@@ -289,7 +289,7 @@ def _apply_direct(
         by_edge.setdefault(int(d.edge), []).append(j)
     for i, o in enumerate(origins):
         e = int(o.edge)
-        for cand in (e, int(cg.edge_reverse[e])):
+        for cand in (e, int(cg.edge_twin[e])):
             for j in by_edge.get(cand, []) if cand >= 0 else []:
                 for part in direct_parts(cg, o, destinations[j]):
                     matrix[i, j] = min(matrix[i, j], part_cost(cg, part))

@@ -70,7 +70,7 @@ class ProjectedEdges:
     xy: NDArray[np.float64]  # (n_coords, 2) metres
     cum: NDArray[np.float64]  # distance of each vertex from its edge's start (m)
     length: NDArray[np.float64]  # geometric length of each edge (m)
-    canon: NDArray[np.int64]  # canonical edge of each two-way pair: min(e, reverse(e))
+    canon: NDArray[np.int64]  # canonical edge of each two-way road: min(e, twin(e))
 
     def to_lonlat(self, geom: BaseGeometry) -> BaseGeometry:
         """Transform a geometry from the UTM zone back to lon/lat."""
@@ -119,7 +119,7 @@ def projected_edges(cg: CompiledGraph) -> ProjectedEdges:
     owner = np.repeat(np.arange(cg.n_edges), np.diff(off))
     cum = run - run[starts][owner]
     length = cum[off[1:] - 1]
-    rev = cg.edge_reverse.astype(np.int64)
+    rev = cg.edge_twin.astype(np.int64)
     edges = np.arange(cg.n_edges, dtype=np.int64)
     canon = np.where(rev >= 0, np.minimum(edges, rev), edges)
     out = ProjectedEdges(crs=crs, xy=xy, cum=cum, length=length, canon=canon)
@@ -194,7 +194,7 @@ def _seed_parts(
 ) -> list[tuple[int, float, float]]:
     """Stretches of a source's own road reached directly from (or to) its snap point."""
     e, t = int(snap.edge), float(snap.t)
-    r = int(cg.edge_reverse[e])
+    r = int(cg.edge_twin[e])
     we = float(cg.edge_time[e])
     wr = float(cg.edge_time[r]) if r >= 0 else np.inf
     ahead, behind = (we, wr) if direction == "from_sources" else (wr, we)

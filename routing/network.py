@@ -7,7 +7,7 @@ them at start-up with :func:`load_networks`.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +15,7 @@ import networkx as nx
 
 from routing.compiled import CompiledGraph, compile_graph, load_compiled, save_compiled
 from routing.engine import EngineKind, RoutingEngine, make_engine
-from routing.errors import UnknownProfileError
+from routing.errors import CompiledGraphError, UnknownProfileError
 from routing.profiles import PROFILES
 from routing.snap import Snap, Snapper
 
@@ -94,14 +94,29 @@ def compile_and_save(graph: nx.MultiDiGraph, out: str | Path) -> CompiledGraph:
     return compiled
 
 
-def load_networks(graph_dir: str | Path, *, kind: EngineKind = "auto") -> dict[str, Network]:
-    """Load every ``<profile>.npz`` of ``graph_dir`` (missing folder: no networks)."""
+def load_networks(
+    graph_dir: str | Path,
+    *,
+    kind: EngineKind = "auto",
+    on_error: Callable[[Path, CompiledGraphError], None] | None = None,
+) -> dict[str, Network]:
+    """Load every ``<profile>.npz`` of ``graph_dir`` (missing folder: no networks).
+
+    A file that is not a compiled graph of this code's format (e.g. written by an older
+    version) is skipped and passed to ``on_error``; without ``on_error`` it raises.
+    """
     folder = Path(graph_dir)
     networks: dict[str, Network] = {}
     if not folder.is_dir():
         return networks
     for profile in PROFILES:
         path = folder / f"{profile}{SUFFIX}"
-        if path.exists():
+        if not path.exists():
+            continue
+        try:
             networks[profile] = Network.load(path, kind=kind)
+        except CompiledGraphError as exc:
+            if on_error is None:
+                raise
+            on_error(path, exc)
     return networks

@@ -3,15 +3,18 @@
 The cost model for snapped endpoints (exact, shared by every engine):
 
 * origin on edge ``u -> v`` at position ``t`` (travel time ``w``): reach ``v``
-  for ``(1 - t) * w``; if the best reverse edge ``v -> u`` exists (travel time
-  ``w'``), reach ``u`` for ``t * w'``; at ``t == 0`` the origin *is* ``u`` (cost 0);
+  for ``(1 - t) * w``; if the road is two-way, i.e. the edge has a *twin*
+  ``v -> u`` (travel time ``w'``), reach ``u`` for ``t * w'``; at ``t == 0`` the
+  origin *is* ``u`` (cost 0);
 * destination on edge ``a -> b`` at ``t``: from ``a`` for ``t * w``; from ``b`` via
-  the reverse edge for ``(1 - t) * w'``; at ``t == 1`` it *is* ``b`` (cost 0);
-* both on the same road: the direct partial trip along the edge (or its
-  reverse) when the destination lies ahead in that direction.
+  the twin for ``(1 - t) * w'``; at ``t == 1`` it *is* ``b`` (cost 0);
+* both on the same road: the direct partial trip along the edge (or its twin)
+  when the destination lies ahead in that direction.
 
-A reverse edge is assumed to share the geometry of its forward edge, mirrored,
-so position ``t`` on ``u -> v`` is position ``1 - t`` on ``v -> u``.
+The twin (:attr:`~routing.compiled.CompiledGraph.edge_twin`) is the same road run
+backwards: exactly the mirrored geometry, so position ``t`` on ``u -> v`` is
+position ``1 - t`` on ``v -> u``. Another road between the same two junctions
+(a loop road beside a short cut) is never used for a partial edge.
 """
 
 from __future__ import annotations
@@ -102,7 +105,7 @@ def origin_candidates(cg: CompiledGraph, snap: Snap) -> list[Candidate]:
     if t == 0.0:  # at u: leaving via v costs w >= d(u, v), so u alone suffices
         return [Candidate(u, 0.0, Part(e, 0.0, 0.0))]
     out = [Candidate(v, (1.0 - t) * float(cg.edge_time[e]), Part(e, t, 1.0))]
-    r = int(cg.edge_reverse[e])
+    r = int(cg.edge_twin[e])
     if r >= 0 and t < 1.0:  # at t == 1 going back to u and on is never shorter
         out.append(Candidate(u, t * float(cg.edge_time[r]), Part(r, 1.0 - t, 1.0)))
     return out
@@ -115,7 +118,7 @@ def destination_candidates(cg: CompiledGraph, snap: Snap) -> list[Candidate]:
     if t == 1.0:  # at b: arriving via a costs w >= d(a, b), so b alone suffices
         return [Candidate(b, 0.0, Part(e, 1.0, 1.0))]
     out = [Candidate(a, t * float(cg.edge_time[e]), Part(e, 0.0, t))]
-    r = int(cg.edge_reverse[e])
+    r = int(cg.edge_twin[e])
     if r >= 0 and t > 0.0:  # at t == 0 arriving from b over b -> a is never shorter
         out.append(Candidate(b, (1.0 - t) * float(cg.edge_time[r]), Part(r, 0.0, 1.0 - t)))
     return out
@@ -125,10 +128,10 @@ def direct_parts(cg: CompiledGraph, origin: Snap, destination: Snap) -> list[Par
     """Return the direct along-one-road trips between two snaps (0, 1 or 2)."""
     eo, ed = int(origin.edge), int(destination.edge)
     to, td = float(origin.t), float(destination.t)
-    ro = int(cg.edge_reverse[eo])
+    ro = int(cg.edge_twin[eo])
     if ed == eo:
         pos = td  # destination position on eo
-    elif ed == ro and int(cg.edge_reverse[ed]) == eo:
+    elif ed == ro >= 0:
         pos = 1.0 - td
     else:
         return []

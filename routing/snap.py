@@ -7,8 +7,9 @@ centre (EPSG:32748, UTM 48S, for both Lampung and Jakarta), whose scale error is
 below 0.04 % inside the zone; one projection for the whole graph keeps the
 segment index a single planar STRtree.
 
-Two-way roads have two directed edges with the same geometry; only one of them
-is indexed and the engine routes over the reverse one when that is shorter.
+Two-way roads have two directed edges with the same geometry (twins, see
+:attr:`routing.compiled.CompiledGraph.edge_twin`); only one of them is indexed and
+the engine leaves over the twin when that is shorter.
 Ferry edges are not snapped to (a point at sea should not become a trip start
 halfway across the strait).
 """
@@ -296,18 +297,8 @@ class Snapper:
 def _indexed_edges(cg: CompiledGraph, *, include_ferries: bool) -> NDArray[np.int64]:
     """Edges whose segments go into the index: one direction of each two-way road."""
     edges = np.arange(cg.n_edges, dtype=np.int64)
-    rev = cg.edge_reverse.astype(np.int64)
-    n_coords = np.diff(cg.geom_offsets)
-    # skip e when its reverse is an earlier edge with the mirrored geometry
-    has_rev = (rev >= 0) & (rev < edges)
-    same = has_rev.copy()
-    idx = np.flatnonzero(has_rev)
-    same[idx] = n_coords[idx] == n_coords[rev[idx]]
-    idx = np.flatnonzero(same)
-    first_e = cg.geom_coords[cg.geom_offsets[idx]]
-    last_r = cg.geom_coords[cg.geom_offsets[rev[idx] + 1] - 1]
-    same[idx] = np.all(first_e == last_r, axis=1)
-    keep = ~same
+    twin = cg.edge_twin.astype(np.int64)
+    keep = ~((twin >= 0) & (twin < edges))  # the twin (same geometry) is indexed
     if not include_ferries:
         keep &= ~cg.edge_ferry
     return edges[keep]
