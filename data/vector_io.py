@@ -326,6 +326,18 @@ def _gpkg_geometry_column(path: Path, layer: str) -> tuple[int | None, int | Non
     return (int(row[0]), int(row[1])) if row else (None, None)
 
 
+def _gdal_encoding(codec: str | None) -> str | None:
+    """A Python codec name as GDAL (iconv) knows it: ``latin-1`` is ``ISO-8859-1``."""
+    if codec is None:
+        return None
+    name = codec.lower().replace("_", "-")
+    if name in {"latin-1", "latin1", "iso8859-1", "iso-8859-1"}:
+        return "ISO-8859-1"
+    if name in {"utf-8", "utf8", "ascii"}:
+        return "UTF-8"
+    return name.upper()
+
+
 def _gdal_read(
     path: Path, *, layer: str | None, encoding: str | None, kind: str
 ) -> tuple[gpd.GeoDataFrame, bool]:
@@ -333,7 +345,7 @@ def _gdal_read(
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            frame = pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
+            frame = pyogrio.read_dataframe(path, layer=layer, encoding=_gdal_encoding(encoding))
     except pyogrio.errors.DataSourceError:
         msg = f"{path.name} is not a readable {kind} (GDAL cannot open it)"
         raise VectorReadError(msg) from None

@@ -126,6 +126,8 @@ def _print_report(report: RbiImportReport) -> None:
         first = True
         for rep in folder.layers.values():
             skipped = "; ".join(f"{n} {why}" for why, n in sorted(rep.skipped.items()))
+            if rep.file is None:
+                skipped = "layer missing"
             table.add_row(
                 folder.folder.name if first else "",
                 (folder.kabupaten or "?") if first else "",
