@@ -249,3 +249,28 @@ def test_missing_layers_and_bad_folders(clean_engine: Engine, tmp_path: Path):
     # without any kabupaten, no kecamatan can be attached: nothing loaded, all reported
     assert report.folders[0].layers["kecamatan"].read == 12
     assert report.written["kecamatan"] == 0
+
+
+def test_the_same_folder_twice_loads_everything_once(clean_engine: Engine, tmp_path: Path):
+    src = shared_file("lampung", "rbi", "metro")
+    copy = tmp_path / "metro_salinan"
+    copy.mkdir()
+    for p in src.iterdir():
+        (copy / p.name).write_bytes(p.read_bytes())
+    with clean_engine.connect() as conn:
+        import_rbi(conn, [src])
+    alone = _counts(clean_engine)
+    with clean_engine.connect() as conn:
+        report = import_rbi(conn, [src, copy])
+    assert _counts(clean_engine) == alone
+    second = report.folders[1]
+    assert second.layers["settlements"].skipped == {"exact duplicate of a settlement in metro": 238}
+    offices = second.layers["offices"]
+    assert offices.skipped["same office already in metro"] == offices.read - sum(
+        n for why, n in offices.skipped.items() if why.startswith("REMARK not mapped")
+    )
+    with clean_engine.connect() as conn:
+        km2 = conn.execute(
+            text("SELECT ST_Area(geom::geography) / 1e6 FROM admin_areas WHERE source_id = 'metro'")
+        ).scalar_one()
+    assert 60 < km2 < 72  # the union of identical pieces is the piece
