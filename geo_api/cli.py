@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from rich.table import Table
 
 from geo_api.app import database_url
 from geo_api.cli_analyse import analyse_app
+from geo_api.cli_import import import_app
 from geo_api.cli_logistics import keys_app
 from geo_api.settings import DatabaseSettings, Settings
 from layers.db.cluster import ClusterError, PostgresCluster
@@ -33,6 +35,7 @@ app.add_typer(ingest_app, name="ingest")
 app.add_typer(graph_app, name="graph")
 app.add_typer(analyse_app, name="analyse")
 app.add_typer(keys_app, name="keys")
+app.add_typer(import_app, name="import")
 console = Console(stderr=True, soft_wrap=True)
 
 
@@ -119,17 +122,19 @@ def _ingest(
     layer: str | None,
     maps: list[str],
     defaults: dict[str, Any],
-    source: str | None,
-    title: str | None,
-    attribution: str | None,
-    file_layer: str | None,
+    opts: IngestOptions,
 ) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from layers.ingest import ingest_file
     from layers.writer import SourceInfo
 
     settings = DatabaseSettings()
     url = _ready_url(settings)
-    src = SourceInfo(id=source or path.stem, title=title or path.name, attribution=attribution)
+    src = None
+    if opts.source:
+        title = opts.title or path.name
+        src = SourceInfo(id=opts.source, title=title, attribution=opts.attribution)
     engine = make_engine(url, statement_timeout_ms=600_000)
     try:
         with engine.connect() as conn:
@@ -141,11 +146,20 @@ def _ingest(
                 mapping=_parse_map(maps),
                 defaults={k: v for k, v in defaults.items() if v is not None},
                 source=src,
-                file_layer=file_layer,
+                source_title=opts.title,
+                attribution=opts.attribution,
+                layer_name=opts.layer_name,
+                encoding=opts.encoding,
+                on_duplicate=opts.on_duplicate,  # type: ignore[arg-type]
                 progress=True,
             )
     except IngestError as exc:
         raise _fail(f"{path.name}: {exc} — nothing was written") from None
+    except SQLAlchemyError as exc:  # never show SQL: the error class is enough
+        kind_ = type(getattr(exc, "orig", None) or exc).__name__
+        raise _fail(f"{path.name}: database error ({kind_}) — nothing was written") from None
+    for note in result.warnings:
+        console.print(f"[yellow]note:[/] {note}")
     repaired = f", {result.repaired} geometries repaired" if result.repaired else ""
     console.print(
         f"[green]{result.rows} rows[/] upserted into {result.layer} "
@@ -153,11 +167,54 @@ def _ingest(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class IngestOptions:
+    """Options every ``ingest points|areas|lines`` command takes."""
+
+    source: str | None
+    title: str | None
+    attribution: str | None
+    layer_name: str | None
+    encoding: str | None
+    on_duplicate: str
+
+
+def _options(
+    source: str | None,
+    title: str | None,
+    attribution: str | None,
+    layer_name: str | None,
+    file_layer: str | None,
+    encoding: str | None,
+    on_duplicate: str,
+) -> IngestOptions:
+    if on_duplicate not in ON_DUPLICATE_CHOICES:
+        raise _fail(f"--on-duplicate takes one of {list(ON_DUPLICATE_CHOICES)}", 2)
+    return IngestOptions(
+        source, title, attribution, layer_name or file_layer, encoding, on_duplicate
+    )
+
+
+ON_DUPLICATE_CHOICES = ("error", "first", "last", "renumber")
 MapOpt = Annotated[list[str], typer.Option("--map", help="COLUMN=field, repeatable")]
 SourceOpt = Annotated[str | None, typer.Option(help="dataset id; default: file name")]
 TitleOpt = Annotated[str | None, typer.Option(help="dataset title")]
 AttrOpt = Annotated[str | None, typer.Option(help="attribution, e.g. '© OpenStreetMap'")]
-FileLayerOpt = Annotated[str | None, typer.Option(help="layer inside a GeoPackage")]
+LayerNameOpt = Annotated[
+    str | None, typer.Option("--layer-name", help="layer inside a multi-layer GeoPackage")
+]
+FileLayerOpt = Annotated[str | None, typer.Option("--file-layer", hidden=True)]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option(help="text encoding of a .dbf/CSV/GeoJSON, e.g. cp1252; default: detected"),
+]
+DuplicateOpt = Annotated[
+    str,
+    typer.Option(
+        "--on-duplicate",
+        help="a source id repeated in the file: error, first, last or renumber (<id>-2, ...)",
+    ),
+]
 
 
 @ingest_app.command("points")
@@ -172,26 +229,21 @@ def ingest_points(
     source: SourceOpt = None,
     title: TitleOpt = None,
     attribution: AttrOpt = None,
+    layer_name: LayerNameOpt = None,
     file_layer: FileLayerOpt = None,
+    encoding: EncodingOpt = None,
+    on_duplicate: DuplicateOpt = "error",
 ) -> None:
     """Load point features; all-or-nothing, re-runs update in place."""
-    _ingest(
-        "points",
-        file,
-        layer,
-        map_,
-        {"category": category, "commodity": commodity},
-        source,
-        title,
-        attribution,
-        file_layer,
-    )
+    opts = _options(source, title, attribution, layer_name, file_layer, encoding, on_duplicate)
+    defaults = {"category": category, "commodity": commodity}
+    _ingest("points", file, layer, map_, defaults, opts)
 
 
 @ingest_app.command("areas")
 def ingest_areas(
     file: Annotated[Path, typer.Argument(help="GeoJSON, GeoPackage or Shapefile")],
-    layer: Annotated[str, typer.Option(help="admin_areas")] = "admin_areas",
+    layer: Annotated[str, typer.Option(help="admin_areas or settlements")] = "admin_areas",
     map_: MapOpt = [],  # noqa: B006
     level: Annotated[
         str | None, typer.Option(help="provinsi, kabupaten, kecamatan or desa")
@@ -199,10 +251,15 @@ def ingest_areas(
     source: SourceOpt = None,
     title: TitleOpt = None,
     attribution: AttrOpt = None,
+    layer_name: LayerNameOpt = None,
     file_layer: FileLayerOpt = None,
+    encoding: EncodingOpt = None,
+    on_duplicate: DuplicateOpt = "error",
 ) -> None:
-    """Load administrative areas; all-or-nothing, re-runs update in place."""
-    _ingest("areas", file, layer, map_, {"level": level}, source, title, attribution, file_layer)
+    """Load administrative areas or settlements; all-or-nothing, re-runs update in place."""
+    opts = _options(source, title, attribution, layer_name, file_layer, encoding, on_duplicate)
+    defaults = {"level": level} if layer == "admin_areas" else {}
+    _ingest("areas", file, layer, map_, defaults, opts)
 
 
 @ingest_app.command("lines")
@@ -213,10 +270,14 @@ def ingest_lines(
     source: SourceOpt = None,
     title: TitleOpt = None,
     attribution: AttrOpt = None,
+    layer_name: LayerNameOpt = None,
     file_layer: FileLayerOpt = None,
+    encoding: EncodingOpt = None,
+    on_duplicate: DuplicateOpt = "error",
 ) -> None:
     """Load ferry links (from_port/to_port are port codes); all-or-nothing, re-runs update."""
-    _ingest("lines", file, layer, map_, {}, source, title, attribution, file_layer)
+    opts = _options(source, title, attribution, layer_name, file_layer, encoding, on_duplicate)
+    _ingest("lines", file, layer, map_, {}, opts)
 
 
 @ingest_app.command("table")

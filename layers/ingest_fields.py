@@ -114,6 +114,11 @@ LAYERS: dict[str, LayerSpec] = {
             "population_source": FieldSpec(),
         },
     ),
+    "settlements": LayerSpec(
+        "settlements",
+        "areas",
+        {"name": FieldSpec(), "kind": FieldSpec()},
+    ),
     "ferry_links": LayerSpec(
         "ferry_links",
         "lines",
@@ -175,8 +180,10 @@ def convert_value(value: Any, spec: FieldSpec, *, name: str, row: int) -> Any:
     """
     value = json_safe(value)
     try:
+        if isinstance(value, bool) and spec.type != "str":
+            raise TypeError(value)  # JSON true/false is not a number (nor 1/0)
         if spec.type == "str":
-            out: Any = str(value).strip()
+            out: Any = check_text(str(value), name=name, row=row)
         elif spec.type == "int":
             number = float(value)
             if not number.is_integer():
@@ -206,7 +213,8 @@ def convert_value(value: Any, spec: FieldSpec, *, name: str, row: int) -> Any:
             "int_map": 'a JSON object of whole numbers, e.g. {"I": 15000}',
             "str": "text",
         }[spec.type]
-        msg = f"{name} must be {kind}, got {value!r}"
+        shown = json.dumps(value) if isinstance(value, bool) else repr(value)
+        msg = f"{name} must be {kind}, got {shown}"
         raise IngestError(msg, row=row, field=name) from None
     numbers = out.items() if spec.type == "int_map" else [(None, out)]
     for key, number in numbers:
@@ -223,6 +231,33 @@ def convert_value(value: Any, spec: FieldSpec, *, name: str, row: int) -> Any:
         msg = f"{name} must be one of {list(spec.choices)}, got {out!r}"
         raise IngestError(msg, row=row, field=name)
     return out
+
+
+def check_text(value: str, *, name: str, row: int) -> str:
+    """Text without padding; control characters refused with their position.
+
+    Leading/trailing blanks and NUL bytes (dBase pads cells with them) are removed; a NUL
+    or other control character inside the text (tab, CR and LF excepted) is refused,
+    since it is never meant and PostgreSQL cannot store NUL.
+    """
+    out = value.strip().strip("\x00").strip()
+    for i, ch in enumerate(out, start=1):
+        code = ord(ch)
+        if (code < 32 and ch not in "\t\n\r") or code == 127:
+            msg = f"{name} contains the control character U+{code:04X} at position {i}; remove it"
+            raise IngestError(msg, row=row, field=name)
+    return out
+
+
+def strip_nul(value: Any) -> Any:
+    """``value`` with NUL characters removed from every string in it (JSONB cannot hold them)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {strip_nul(k): strip_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [strip_nul(v) for v in value]
+    return value
 
 
 def _whole(value: Any) -> int:
@@ -338,8 +373,11 @@ def validate_row(
     sid = json_safe(record.get(sid_col)) if sid_col else None
     if isinstance(sid, float) and sid.is_integer():
         sid = int(sid)
-    out["source_id"] = str(row) if sid is None else str(sid)
+    sid_text = str(row) if sid is None else check_text(str(sid), name="source_id", row=row)
+    if not sid_text:
+        sid_text = str(row)
+    out["source_id"] = sid_text
     used = set(columns.values())
-    out["attributes"] = {k: json_safe(v) for k, v in record.items() if k not in used}
+    out["attributes"] = {k: strip_nul(json_safe(v)) for k, v in record.items() if k not in used}
     out["geom"] = f"SRID=4326;{geom.wkt}"
     return out, repaired

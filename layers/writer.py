@@ -12,7 +12,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, text
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 
+from layers.db_errors import explain_row_error
+from layers.errors import IngestError
 from layers.models import (
     AdminArea,
     Base,
@@ -68,8 +71,14 @@ def upsert_rows(
     rows: Sequence[dict[str, Any]],
     *,
     on_batch: Callable[[int], None] | None = None,
+    row_numbers: Sequence[int] | None = None,
 ) -> int:
     """Upsert ``rows`` into ``table_name`` within the caller's transaction.
+
+    Each batch runs in a SAVEPOINT. When the database refuses a batch, its rows are
+    retried one by one to find the first refused row, and :class:`IngestError` names
+    that row (``row_numbers``, the rows' numbers in the file) and the column, with a
+    plain reason: never the SQL. The caller's transaction then rolls back whole.
 
     Parameters
     ----------
@@ -83,6 +92,13 @@ def upsert_rows(
         Column → value mappings; ``geom`` as EWKT. ``source`` is filled in.
     on_batch
         Called with the number of rows written after each batch (progress bars).
+    row_numbers
+        The file row of each of ``rows`` for error messages; default 1, 2, 3, ...
+
+    Raises
+    ------
+    IngestError
+        The database refused a row (constraint, range, unstorable character).
 
     Returns
     -------
@@ -94,18 +110,57 @@ def upsert_rows(
     if not rows:
         return 0
     columns = sorted({k for r in rows for k in r} | {"source"})
+    numbers = list(row_numbers) if row_numbers is not None else list(range(1, len(rows) + 1))
     for start in range(0, len(rows), BATCH):
         batch = [
             {c: r.get(c) for c in columns} | {"source": source.id}
             for r in rows[start : start + BATCH]
         ]
-        stmt = insert(table).values(batch)
-        update = {c: stmt.excluded[c] for c in columns if c not in {"source", "source_id"}}
-        stmt = stmt.on_conflict_do_update(constraint=f"uq_{table_name}_source", set_=update)
-        conn.execute(stmt)
+        try:
+            with conn.begin_nested():
+                _upsert(conn, table, columns, batch)
+        except DBAPIError:
+            _find_refused_row(conn, table, columns, batch, numbers[start : start + BATCH])
         if on_batch is not None:
             on_batch(len(batch))
     return len(rows)
+
+
+def _upsert(
+    conn: Connection, table: Table, columns: list[str], batch: list[dict[str, Any]]
+) -> None:
+    stmt = insert(table).values(batch)
+    update = {c: stmt.excluded[c] for c in columns if c not in {"source", "source_id"}}
+    stmt = stmt.on_conflict_do_update(constraint=f"uq_{table.name}_source", set_=update)
+    conn.execute(stmt)
+
+
+def _find_refused_row(
+    conn: Connection,
+    table: Table,
+    columns: list[str],
+    batch: list[dict[str, Any]],
+    numbers: Sequence[int],
+) -> None:
+    """Retry ``batch`` row by row (each in a SAVEPOINT) and raise for the first refused."""
+    for row, number in zip(batch, numbers, strict=True):
+        try:
+            with conn.begin_nested():
+                _upsert(conn, table, columns, [row])
+        except DBAPIError as exc:
+
+            def attempt(candidate: dict[str, Any]) -> bool:
+                try:
+                    with conn.begin_nested():
+                        _upsert(conn, table, columns, [candidate])
+                except DBAPIError:
+                    return False
+                return True
+
+            field, reason = explain_row_error(exc, table=table, row=row, attempt=attempt)
+            raise IngestError(reason, row=number, field=field) from None
+    msg = "the database refused these rows together, though each alone is accepted"
+    raise IngestError(msg, field=None)
 
 
 def link_admin_parents(conn: Connection, *, source: str) -> int:

@@ -161,3 +161,74 @@ def test_db_start_status_stop_private_cluster():
     finally:
         runner.invoke(app, ["db", "stop"], env=env)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_ingest_cli_database_refusal_has_no_sql(
+    clean_engine: Engine, scratch_url: str, tmp_path: Path
+):
+    env = {"LAMPUNG_GEO_DATABASE_URL": scratch_url}
+    path = _geojson(tmp_path / "kapasitas.geojson", ["samsat", "samsat"])
+    doc = json.loads(path.read_text())
+    doc["features"][1]["properties"]["capacity"] = 3_000_000_000
+    path.write_text(json.dumps(doc))
+    args = ["ingest", "points", str(path), "--map", "NAMA=name", "--map", "JENIS=category"]
+    result = runner.invoke(app, args, env=env)
+    assert result.exit_code == 1
+    assert "row 2" in result.output and "capacity" in result.output
+    assert "nothing was written" in result.output
+    for word in ("Traceback", "INSERT", "SQL", "psycopg"):
+        assert word not in result.output
+
+
+def test_ingest_cli_new_options(clean_engine: Engine, scratch_url: str, tmp_path: Path):
+    env = {"LAMPUNG_GEO_DATABASE_URL": scratch_url}
+    path = _geojson(tmp_path / "ulang.geojson", ["samsat", "samsat", "samsat"])
+    doc = json.loads(path.read_text())
+    for feat in doc["features"]:
+        feat["properties"]["KODE"] = 1
+    path.write_text(json.dumps(doc))
+    base = ["ingest", "points", str(path), "--map", "NAMA=name", "--map", "JENIS=category"]
+    base += ["--map", "KODE=source_id"]
+    result = runner.invoke(app, base, env=env)
+    assert result.exit_code == 1 and "--on-duplicate" in result.output
+    result = runner.invoke(app, [*base, "--on-duplicate", "renumber"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "renumbered 2" in result.output and "'1' -> '1-2'" in result.output
+    result = runner.invoke(app, [*base, "--on-duplicate", "kadang"], env=env)
+    assert result.exit_code == 2 and "--on-duplicate" in result.output
+    result = runner.invoke(app, [*base, "--encoding", "klingon"], env=env)
+    assert result.exit_code == 1 and "unknown encoding" in result.output
+    with clean_engine.connect() as conn:
+        ids = conn.execute(text("SELECT source_id FROM service_points ORDER BY 1")).scalars()
+        assert list(ids) == ["1", "1-2", "1-3"]
+
+
+@pytest.mark.shared_data
+def test_import_rbi_cli(clean_engine: Engine, scratch_url: str, tmp_path: Path):
+    from tests.conftest import shared_file
+
+    env = {"LAMPUNG_GEO_DATABASE_URL": scratch_url, "COLUMNS": "200"}
+    folders = [str(shared_file("lampung", "rbi", f)) for f in ("metro", "mesuji")]
+    pop = str(shared_file("lampung", "bps", "sosial_ekonomi.csv"))
+    result = runner.invoke(app, ["import", "rbi", *folders, "--population", pop], env=env)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "Kota Metro" in out and "Kabupaten Mesuji" in out
+    assert "JALAN_LN_50K.dbf is missing" in out and "dropped Z" in out
+    assert "written" in out and "does not build road graphs yet" in out
+    assert "Traceback" not in out and "SELECT" not in out
+    with clean_engine.connect() as conn:
+        pop_metro = conn.execute(
+            text(
+                "SELECT population FROM admin_areas "
+                "WHERE level = 'kabupaten' AND name = 'Kota Metro'"
+            )
+        ).scalar_one()
+    assert pop_metro == 172505  # "Metro;2023;172505" in sosial_ekonomi.csv
+    bad = runner.invoke(app, ["import", "rbi", str(tmp_path / "tidak-ada")], env=env)
+    assert bad.exit_code == 1 and "is not a folder" in bad.output
+    assert "nothing was written" in bad.output and "Traceback" not in bad.output
+    bad = runner.invoke(
+        app, ["import", "rbi", *folders, "--population", pop, "--population-year", "1999"], env=env
+    )
+    assert bad.exit_code == 1 and "no figures for 1999" in bad.output

@@ -62,7 +62,7 @@ def test_geojson_points_are_written_with_mapping_and_attributes(
             )
         ).all()
     assert [r[0] for r in rows] == ["Puskesmas Satu", "Puskesmas Dua"]
-    assert rows[0][1:5] == ("puskesmas", "pkm", "A1", "Mo-Fr 08:00-14:00")
+    assert rows[0][1:5] == ("puskesmas", "pkm.geojson", "A1", "Mo-Fr 08:00-14:00")
     assert rows[0][5] == {"beds": 10}
     assert rows[0][6:] == pytest.approx((105.26, -5.43))
 
@@ -89,7 +89,9 @@ def test_bad_row_writes_nothing_and_names_the_row(clean_engine: Engine, tmp_path
     assert "bakery" in str(err.value)
     assert _count(clean_engine, "service_points") == 1
     with clean_engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM sources WHERE id = 'b'")).scalar() == 0
+        assert (
+            conn.execute(text("SELECT count(*) FROM sources WHERE id = 'b.geojson'")).scalar() == 0
+        )
 
 
 def test_bad_row_in_the_middle_of_a_large_file_writes_nothing(clean_engine: Engine, tmp_path: Path):
