@@ -259,7 +259,7 @@ class BuildReport:
         width = max(12, *(len(s.label) for s in self.sources))
         head = (
             f"  {'file':<{width}} {'preset':<7} {'lines':>7} {'km read':>9} "
-            f"{'km profile':>10} {'km kept':>9} {'km dropped':>10} {'joins':>6}"
+            f"{'km barred':>10} {'km kept':>9} {'km dropped':>10} {'joins':>6}"
         )
         rows = [head]
         for s in self.sources:
