@@ -25,6 +25,9 @@ Rules
   two distinct endpoints of the same file one vertex. Each cluster gets one
   representative coordinate: that of its member from the lowest file index
   (ties: the smallest coordinate), so the first file's geometry stays exact.
+* A vertex that two files share *exactly* is a node like any shared vertex
+  (the noding rule of :mod:`routing.lines`); on the RBI folders the only such
+  vertices are the 63 border ends, which are counted as joins.
 * Every occurrence of a moved coordinate (in any line, endpoint or interior)
   gets the representative, so vertices that were shared exactly stay shared.
 """

@@ -182,6 +182,14 @@ def test_separate_kabupaten_all_kept(rbi_build: tuple[nx.MultiDiGraph, BuildRepo
     # no edge joins two kept components
     comp_of = {n: i for i, c in enumerate(comps) for n in c}
     assert all(comp_of[u] == comp_of[v] for u, v in graph.edges())
+    # twins of two-way roads (split loops included) carry exactly reversed coordinates
+    coords: dict[tuple[int, int], list[tuple[tuple[float, float], ...]]] = {}
+    for u, v, d in graph.edges(data=True):
+        coords.setdefault((u, v), []).append(tuple(d["geometry"].coords))
+    for u, v, d in graph.edges(data=True):
+        if not d["oneway"]:
+            assert tuple(d["geometry"].coords)[::-1] in coords[(v, u)]
+    assert report.self_loops_split > 0
     text = str(report)
     for f in FOLDERS:
         assert f"{f}/JALAN_LN_50K.shp" in text
