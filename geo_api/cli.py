@@ -306,7 +306,11 @@ def ingest_table(
 @graph_app.command("build")
 def graph_build(
     source: Annotated[
-        Path, typer.Argument(help=".osm, .osm.bz2, .osm.pbf, .gpkg, .shp or .geojson")
+        list[Path],
+        typer.Argument(
+            help="one .osm, .osm.bz2 or .osm.pbf; or one or more .gpkg, .shp or .geojson "
+            "road-line files built into one graph (e.g. each RBI folder's JALAN_LN_50K.shp)"
+        ),
     ],
     profile: Annotated[
         list[str], typer.Option(help="motorcycle, car, truck or walk; repeatable")
@@ -314,16 +318,64 @@ def graph_build(
     out: Annotated[Path | None, typer.Option(help="output file (one profile) or folder")] = None,
     preset: Annotated[str | None, typer.Option(help="road columns: rbi, osm_shp or osm")] = None,
     layer: Annotated[str | None, typer.Option(help="layer inside a GeoPackage")] = None,
+    label: Annotated[
+        list[str] | None,
+        typer.Option(help="name of each file in the report, in file order; repeatable"),
+    ] = None,
+    join_tolerance: Annotated[
+        float | None,
+        typer.Option(
+            min=0, help="join line ends of different files this close, in metres [default: 1]"
+        ),
+    ] = None,
+    min_component_km: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="keep every strongly connected component with this much road, and the "
+            "largest [default: 25]",
+        ),
+    ] = None,
+    default_class: Annotated[
+        str | None,
+        typer.Option(
+            help="road class of a .shp whose .dbf is missing; 'none' refuses such files "
+            "[default: unclassified]"
+        ),
+    ] = None,
+    motorcycle_path_speed: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            max=80,
+            help="motorcycle km/h on Jalan Setapak / OSM path; 0 bars them [default: 10]",
+        ),
+    ] = None,
     ferries: Annotated[
         bool, typer.Option("--ferries/--no-ferries", help="add the database's ferry links")
     ] = False,
 ) -> None:
-    """Build, compile and save routable graphs from a road file (never downloads)."""
-    from geo_api.networks import build_network_file, ferries_from_db
+    """Build, compile and save routable graphs from road files (never downloads).
+
+    Several GIS line files become one graph: line ends cut at a common border are
+    joined, and every component of at least --min-component-km km is kept. The
+    defaults come from LAMPUNG_GEO_ROUTING_* settings.
+    """
+    from geo_api.networks import build_network_file, build_options, ferries_from_db
     from routing.errors import RoutingError
     from routing.network import graph_path
 
     settings = Settings()
+    options = build_options(settings.routing)
+    if join_tolerance is not None:
+        options["join_tolerance_m"] = join_tolerance
+    if min_component_km is not None:
+        options["min_component_km"] = min_component_km
+    if default_class is not None:
+        cls = default_class.strip().lower()
+        options["default_class"] = None if cls == "none" else cls
+    if motorcycle_path_speed is not None:
+        options["motorcycle_path_speed_kph"] = motorcycle_path_speed
     links = []
     if ferries:
         with make_engine(_ready_url(settings.database)).connect() as conn:
@@ -338,13 +390,15 @@ def graph_build(
                 target,
                 profile=name,
                 ferries=links,
+                labels=label or None,
                 preset=preset,
                 layer=layer,
                 progress=True,
+                **options,
             )
         except RoutingError as exc:
             raise _fail(str(exc)) from None
-        console.print(str(report))
+        console.print(str(report), markup=False, highlight=False)
         console.print(
             f"[green]{name}[/]: {compiled.n_nodes:,} nodes, {compiled.n_edges:,} edges "
             f"({len(links)} ferry links) compiled and saved in {seconds:.2f} s → {target}"

@@ -4,22 +4,33 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import tempfile
 import time
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import TypedDict
 
 import shapely
 from sqlalchemy import Connection
 
 from data.demo_roads import roads
 from geo_api.errors import ApiError, register_status
+from geo_api.settings import RoutingSettings
 from layers.points import ferry_link_rows
-from routing.build import BuildReport, build_graph
+from routing.build import (
+    DEFAULT_CLASS,
+    JOIN_TOLERANCE_M,
+    MIN_COMPONENT_KM,
+    BuildReport,
+    build_graph,
+)
 from routing.compiled import FORMAT_VERSION, CompiledGraph
-from routing.errors import UnknownProfileError
+from routing.errors import GraphBuildError, UnknownProfileError
 from routing.ferry import FerryLink
 from routing.network import Network, compile_and_save, graph_path, load_networks
-from routing.profiles import PROFILES
+from routing.profiles import PROFILES, get_profile
 
 log = logging.getLogger("lampung_geo.api")
 
@@ -85,22 +96,102 @@ def ferries_from_db(conn: Connection) -> list[FerryLink]:
     return links
 
 
+class BuildOptions(TypedDict):
+    """Graph-build options of the routing settings (see :func:`build_options`)."""
+
+    join_tolerance_m: float
+    min_component_km: float
+    default_class: str | None
+    motorcycle_path_speed_kph: float | None
+
+
+def build_options(routing: RoutingSettings) -> BuildOptions:
+    """The graph-build options of the settings, for ``build_network_file(..., **options)``.
+
+    ``default_class="none"`` becomes None (refuse a ``.shp`` without its ``.dbf``).
+    """
+    default_class = routing.default_class.strip().lower()
+    return BuildOptions(
+        join_tolerance_m=routing.join_tolerance_m,
+        min_component_km=routing.min_component_km,
+        default_class=None if default_class == "none" else default_class,
+        motorcycle_path_speed_kph=routing.motorcycle_path_speed_kph,
+    )
+
+
 def build_network_file(
-    source: Path,
+    sources: Path | Sequence[Path],
     out: Path,
     *,
     profile: str,
-    ferries: list[FerryLink],
+    ferries: Sequence[FerryLink] = (),
+    labels: Sequence[str] | None = None,
     preset: str | None = None,
     layer: str | None = None,
+    join_tolerance_m: float = JOIN_TOLERANCE_M,
+    min_component_km: float = MIN_COMPONENT_KM,
+    default_class: str | None = DEFAULT_CLASS,
+    motorcycle_path_speed_kph: float | None = None,
     progress: bool = False,
 ) -> tuple[BuildReport, CompiledGraph, float]:
-    """Build, add ferries, compile and save one profile's graph.
+    """Build one profile's graph from one or several road files, compile it and save it.
 
-    Returns the build report, the compiled graph and the compile-and-save seconds.
+    Parameters
+    ----------
+    sources
+        One road file, or several GIS line files built into one graph (e.g. the
+        ``JALAN_LN_50K.shp`` of each RBI folder). OSM extracts only one at a time.
+    out
+        The ``.npz`` file to write (replaced only once the build succeeded).
+    profile
+        ``motorcycle``, ``car``, ``truck`` or ``walk``.
+    ferries
+        Scheduled ferry links to add (see :func:`ferries_from_db`).
+    labels
+        One name per file for the report (default: file name, or
+        ``<folder>/<file name>`` where names repeat).
+    preset, layer
+        Column preset and layer of GIS line files (auto-detected / first layer).
+    join_tolerance_m, min_component_km, default_class
+        See :func:`routing.build.build_graph` (``default_class=None`` refuses a
+        ``.shp`` without its ``.dbf``).
+    motorcycle_path_speed_kph
+        Motorcycle speed on Jalan Setapak / OSM ``path`` for a ``motorcycle``
+        build: None keeps the profile's (10 km/h), 0 bars paths. Ignored for the
+        other profiles (cars and trucks never use paths).
+    progress
+        Show the build stages on stderr.
+
+    Returns
+    -------
+    report, compiled, seconds
+        The build report (per file), the compiled graph and the compile-and-save seconds.
+
+    Raises
+    ------
+    routing.errors.RoutingError
+        ``GraphBuildError`` for bad input (clear message naming the file or
+        option), ``UnknownProfileError`` for an unknown profile.
     """
+    prof = get_profile(profile)
+    if prof.name == "motorcycle" and motorcycle_path_speed_kph is not None:
+        kph = motorcycle_path_speed_kph
+        if not (math.isfinite(kph) and kph >= 0):
+            msg = f"motorcycle_path_speed_kph must be >= 0 (0 bars paths), got {kph}"
+            raise GraphBuildError(msg)
+        speed = motorcycle_path_speed_kph if motorcycle_path_speed_kph > 0 else None
+        prof = replace(prof, path_speed_kph=speed)
     graph, report = build_graph(
-        source, profile=profile, preset=preset, layer=layer, ferry_links=ferries, progress=progress
+        [sources] if isinstance(sources, Path) else list(sources),
+        profile=prof,
+        labels=labels,
+        preset=preset,
+        layer=layer,
+        join_tolerance_m=join_tolerance_m,
+        min_component_km=min_component_km,
+        default_class=default_class,
+        ferry_links=ferries,
+        progress=progress,
     )
     started = time.perf_counter()
     compiled = compile_and_save(graph, out)

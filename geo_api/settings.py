@@ -37,12 +37,25 @@ class ApiSettings(BaseSettings):
 
 
 class RoutingSettings(BaseSettings):
-    """Where compiled road graphs are and how points snap to them."""
+    """Where compiled road graphs are, how points snap to them, and how graphs are built.
+
+    The build fields are the defaults of ``lampung-geo graph build`` (each has a CLI
+    option) and of every graph build that passes ``build_options(settings.routing)``:
+    ``join_tolerance_m`` (line ends of different files this close are joined),
+    ``min_component_km`` (smallest strongly connected component kept; the largest is
+    always kept), ``default_class`` (class of the lines of a ``.shp`` without its
+    ``.dbf``; ``none`` refuses such files) and ``motorcycle_path_speed_kph`` (speed of
+    motorcycles on RBI Jalan Setapak / OSM ``path``; 0 bars them).
+    """
 
     model_config = _config("LAMPUNG_GEO_ROUTING_")
     graph_dir: Path = Path(".lampung-geo/graphs")
     snap_max_m: float = Field(2000.0, gt=0)
     matrix_max_cells: int = Field(10_000, ge=1)
+    join_tolerance_m: float = Field(1.0, ge=0, le=1000)
+    min_component_km: float = Field(25.0, ge=0)
+    default_class: str = Field("unclassified", pattern=r"^[a-z][a-z_]*$")
+    motorcycle_path_speed_kph: float = Field(10.0, ge=0, le=80)
 
 
 class WebSettings(BaseSettings):

@@ -1,19 +1,30 @@
-"""Build a routable, strongly connected road graph for one travel profile.
+"""Build a routable road graph for one travel profile from one or several files.
 
-:func:`build_graph` reads OSM XML, OSM PBF or GIS road lines (chosen by the
-file extension), applies a :class:`~routing.profiles.Profile`, connects ferry
-ends to the road network, and keeps the largest strongly connected component.
+:func:`build_graph` reads OSM XML, OSM PBF (one file) or GIS road lines (one
+or several files, e.g. one RBI folder per kabupaten; see
+:mod:`routing.sources`), applies a :class:`~routing.profiles.Profile`, splits
+closed roads (:mod:`routing.loops`), connects ferry ends to the road network,
+and keeps every strongly connected component of at least ``min_component_km``
+km of road plus the largest (:mod:`routing.components`).
 
 The returned graph follows this contract (the routing engine relies on it):
 
-* graph attributes ``crs="EPSG:4326"``, ``profile`` and ``source`` (file name);
+* graph attributes ``crs="EPSG:4326"``, ``profile``, ``source`` (the file
+  labels joined by ``", "``) and ``sources`` (the list of labels);
 * integer node ids with ``x`` (longitude) and ``y`` (latitude) floats;
 * edge attributes ``length`` (geodesic metres, > 0), ``travel_time``
   (seconds, ``length / (speed_kph / 3.6)``, > 0), ``speed_kph``, ``highway``
   (str), ``name`` (str, ``""`` when none), ``ferry`` (bool), ``oneway`` (bool:
-  this edge has no twin in the other direction for the road it belongs to) and
-  ``geometry`` (a lon/lat LineString from ``u`` to ``v`` whose first and last
-  coordinates equal the coordinates of ``u`` and ``v``).
+  this edge has no twin in the other direction for the road it belongs to),
+  ``source_index`` (int: position of the edge's file in the inputs; -1 for
+  scheduled ferry links and ferry-terminal connectors) and ``geometry`` (a
+  lon/lat LineString from ``u`` to ``v`` whose first and last coordinates
+  equal the coordinates of ``u`` and ``v``);
+* for a two-way road, the edge ``v -> u`` carries exactly the reversed
+  coordinates of ``u -> v`` (also for the halves of a split closed road);
+* the graph may have several strongly connected components (each one
+  strongly connected on its own, no edge between two of them): routes between
+  them are unreachable.
 """
 
 from __future__ import annotations
@@ -21,7 +32,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -33,96 +44,101 @@ from pyproj import Geod
 from shapely.geometry import LineString
 from tqdm import tqdm
 
+from routing.components import (
+    finish_source_reports,
+    keep_usable_components,
+    road_km_by_source,
+    road_weight,
+)
 from routing.errors import GraphBuildError
 from routing.ferry import FerryLink, add_ferry_links
-from routing.lines import read_lines
-from routing.osm import ACCESS_TAGS, read_osm_pbf, read_osm_xml
+from routing.loops import split_self_loops
+from routing.osm import ACCESS_TAGS
 from routing.profiles import FERRY_SPEED_KPH, Profile, get_profile
-from routing.report import BuildReport
+from routing.report import BuildReport, SourceReport
+from routing.sources import SourceSpec, read_sources, resolve_sources, source_format
 
-__all__ = ["FERRY_CONNECT_M", "BuildReport", "build_graph", "source_format"]
+__all__ = [
+    "DEFAULT_CLASS",
+    "FERRY_CONNECT_M",
+    "JOIN_TOLERANCE_M",
+    "MIN_COMPONENT_KM",
+    "BuildReport",
+    "build_graph",
+    "source_format",
+]
 
 #: A ferry end farther than this from any road is left unconnected.
 FERRY_CONNECT_M = 500.0
 #: Lengths below this (duplicate OSM nodes) are raised to it so travel times stay > 0.
 MIN_LENGTH_M = 0.01
+#: Line ends of different files closer than this (metres) are joined.
+JOIN_TOLERANCE_M = 1.0
+#: Strongly connected components with less road than this (km) are dropped
+#: (the largest is always kept). See the README for the evidence behind it.
+MIN_COMPONENT_KM = 25.0
+#: Class of every line of a Shapefile without its .dbf: RBI "Jalan Lain", the
+#: class of most RBI lines (94 % of the lines and 71 % of the km of Metro,
+#: Pringsewu and Pesawaran).
+DEFAULT_CLASS = "unclassified"
 
 _GEOD = Geod(ellps="WGS84")
-_FORMATS = {
-    ".osm.pbf": "pbf",
-    ".pbf": "pbf",
-    ".osm.bz2": "osm",
-    ".xml.bz2": "osm",
-    ".osm": "osm",
-    ".xml": "osm",
-    ".gpkg": "lines",
-    ".shp": "lines",
-    ".geojson": "lines",
-    ".json": "lines",
-}
 _STAGES = ("read", "profile", "ferries", "directions", "components")
 
 
-def source_format(source: str | Path) -> str:
-    """
-    Tell the input format of a file from its extension.
-
-    Parameters
-    ----------
-    source
-        Path of the input file.
-
-    Returns
-    -------
-    str
-        ``"osm"`` (OSM XML, optionally ``.bz2``), ``"pbf"`` or ``"lines"``.
-
-    Raises
-    ------
-    GraphBuildError
-        If the extension is not supported.
-    """
-    name = Path(source).name.lower()
-    for suffix, kind in _FORMATS.items():
-        if name.endswith(suffix):
-            return kind
-    msg = f"unsupported road file {Path(source).name!r}; supported: {', '.join(_FORMATS)}"
-    raise GraphBuildError(msg)
-
-
 def build_graph(
-    source: str | Path,
+    source: str | Path | Sequence[str | Path],
     *,
     profile: str | Profile = "motorcycle",
+    labels: Sequence[str] | None = None,
     columns: Mapping[str, str] | None = None,
     layer: str | None = None,
-    preset: str | None = None,
+    preset: str | Sequence[str | None] | None = None,
+    default_class: str | None = DEFAULT_CLASS,
+    join_tolerance_m: float = JOIN_TOLERANCE_M,
+    min_component_km: float = MIN_COMPONENT_KM,
     ferry_links: Iterable[FerryLink] = (),
     progress: bool = False,
 ) -> tuple[nx.MultiDiGraph, BuildReport]:
     """
-    Build the routable graph of one travel profile from a road file.
+    Build the routable graph of one travel profile from one or several road files.
 
     Parameters
     ----------
     source
-        ``.osm``/``.xml``/``.osm.bz2`` (OSM XML), ``.osm.pbf``, or
-        ``.gpkg``/``.shp``/``.geojson``/``.json`` road lines.
+        One path or a sequence of paths: ``.osm``/``.xml``/``.osm.bz2`` (OSM
+        XML) or ``.osm.pbf`` (one file only), or any number of
+        ``.gpkg``/``.shp``/``.geojson``/``.json`` road-line files.
     profile
         Profile name (``motorcycle``, ``car``, ``truck``, ``walk``) or a
         :class:`~routing.profiles.Profile`.
+    labels
+        One name per file for reports; default: the file name, or
+        ``<parent folder>/<file name>`` where names repeat.
     columns
         GIS lines only: our field (``highway``, ``name``, ``oneway``,
-        ``maxspeed``, ``lanes``) to the file's column, overriding the preset.
+        ``maxspeed``, ``lanes``) to the file's column, overriding the preset
+        (applied to every file).
     layer
-        GIS lines only: layer to read.
+        GIS lines only: layer to read (in every file).
     preset
-        GIS lines only: column preset (``rbi``, ``osm_shp``, ``osm``);
-        auto-detected when None (see :func:`routing.lines.detect_preset`).
+        GIS lines only: column preset (``rbi``, ``osm_shp``, ``osm``) for
+        every file, or one per file (None entries auto-detect); auto-detected
+        per file when None (see :func:`routing.lines.detect_preset`).
+    default_class
+        GIS lines only: road class (OSM ``highway``) of every line of a
+        ``.shp`` whose ``.dbf`` is missing, with a warning; None refuses such a
+        file with an error naming the missing ``.dbf``.
+    join_tolerance_m
+        Line ends of *different* files at most this far apart (metres) become
+        one vertex (see :mod:`routing.joins`); 0 joins only coinciding ends.
+    min_component_km
+        Keep every strongly connected component with at least this much road
+        (km, two-way roads once); the largest is always kept.
     ferry_links
         Scheduled ferry links (e.g. Bakauheni–Merak from the database), added in
-        both directions *before* the largest strongly connected component is
-        taken, so that the road networks they join stay in the graph.
+        both directions *before* components are chosen, so that the road
+        networks they join form one component.
     progress
         Show a progress bar of the build stages on stderr.
 
@@ -130,34 +146,49 @@ def build_graph(
     -------
     graph, report
         The graph (see the module docstring for its contract) and a
-        :class:`BuildReport`.
+        :class:`BuildReport` with one :class:`~routing.report.SourceReport`
+        per file.
 
     Raises
     ------
     UnknownProfileError
         If the profile name is unknown.
     GraphBuildError
-        If the file is missing, of an unsupported type, unreadable, or
-        yields no routable edge for the profile.
+        If a file is missing, of an unsupported type, unreadable, lacks its
+        ``.dbf`` while ``default_class`` is None, an option is invalid, or
+        nothing is routable for the profile.
     """
-    prof, kind, path = _validate(source, profile, columns, layer, preset)
+    prof, spec = _validate(
+        source, profile, labels, columns, layer, preset, default_class,
+        join_tolerance_m, min_component_km,
+    )  # fmt: skip
     started = time.perf_counter()
-    report = BuildReport(source=path.name, profile=prof.name, input_format=kind)
+    report = BuildReport(
+        source=", ".join(spec.labels),
+        profile=prof.name,
+        input_format=spec.kind,
+        join_tolerance_m=float(join_tolerance_m),
+        min_component_km=float(min_component_km),
+    )
+    report.sources = [
+        SourceReport(index=i, label=label, path=str(path))
+        for i, (label, path) in enumerate(zip(spec.labels, spec.paths, strict=True))
+    ]
     bar = tqdm(total=len(_STAGES), desc="graph", file=sys.stderr, disable=not progress)
     with bar:
         with _stage(report, bar, "read"):
-            if kind == "lines":
-                raw, info = read_lines(path, layer=layer, columns=columns, preset=preset)
-                report.preset = str(info["preset"])
-                if info["unknown_values"]:
-                    report.notes.append(
-                        f"unmapped road classes (as 'road'): {info['unknown_values']}"
-                    )
-            else:
-                raw, info = read_osm_xml(path) if kind == "osm" else read_osm_pbf(path)
-                report.ferry_ways_parsed = int(info["ferry_ways_parsed"])
-                report.ferry_ways_skipped = int(info["ferry_ways_skipped"])
+            raw = read_sources(
+                spec,
+                report,
+                layer=layer,
+                columns=columns,
+                default_class=default_class,
+                join_tolerance_m=join_tolerance_m,
+            )
             report.raw_nodes, report.raw_edges = raw.number_of_nodes(), raw.number_of_edges()
+            for s, km in road_km_by_source(raw.edges(data=True)).items():
+                if 0 <= s < len(report.sources):
+                    report.sources[s].km_read = km
         with _stage(report, bar, "profile"):
             graph = _apply_profile(raw, prof, report)
             del raw
@@ -166,15 +197,21 @@ def build_graph(
             links = list(ferry_links)
             if links:
                 report.ferry_links = len(add_ferry_links(graph, links))
+            for _, _, data in graph.edges(data=True):
+                data.setdefault("source_index", -1)
         with _stage(report, bar, "directions"):
             if not prof.respect_oneway:
                 _make_two_way(graph)
         with _stage(report, bar, "components"):
-            graph = _largest_scc(graph, report)
+            routable = road_km_by_source(graph.edges(data=True))
+            keep_usable_components(graph, report, min_km=min_component_km)
     if graph.number_of_edges() == 0:
-        msg = f"{path.name} has no edges usable by profile {prof.name!r}"
+        msg = f"{report.source} has no edges usable by profile {prof.name!r}"
         raise GraphBuildError(msg)
-    graph.graph.update(crs="EPSG:4326", profile=prof.name, source=path.name)
+    finish_source_reports(report, graph, routable)
+    graph.graph.update(
+        crs="EPSG:4326", profile=prof.name, source=report.source, sources=list(spec.labels)
+    )
     report.nodes, report.edges = graph.number_of_nodes(), graph.number_of_edges()
     report.ferry_edges = sum(1 for *_, f in graph.edges(data="ferry") if f)
     report.seconds = time.perf_counter() - started
@@ -182,23 +219,30 @@ def build_graph(
 
 
 def _validate(
-    source: str | Path,
+    source: str | Path | Sequence[str | Path],
     profile: str | Profile,
+    labels: Sequence[str] | None,
     columns: Mapping[str, str] | None,
     layer: str | None,
-    preset: str | None,
-) -> tuple[Profile, str, Path]:
+    preset: str | Sequence[str | None] | None,
+    default_class: str | None,
+    join_tolerance_m: float,
+    min_component_km: float,
+) -> tuple[Profile, SourceSpec]:
     """Check every argument of :func:`build_graph` in one place."""
     prof = get_profile(profile)
-    path = Path(source)
-    kind = source_format(path)
-    if not path.is_file():
-        msg = f"road file not found: {path}"
-        raise GraphBuildError(msg)
-    if kind != "lines" and (columns or layer or preset):
+    for name, value in (
+        ("join_tolerance_m", join_tolerance_m),
+        ("min_component_km", min_component_km),
+    ):
+        if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+            msg = f"{name} must be a finite number >= 0, got {value!r}"
+            raise GraphBuildError(msg)
+    spec = resolve_sources(source, labels=labels, preset=preset, default_class=default_class)
+    if spec.kind != "lines" and (columns or layer or preset):
         msg = "columns, layer and preset apply only to GIS line files (.gpkg/.shp/.geojson)"
         raise GraphBuildError(msg)
-    return prof, kind, path
+    return prof, spec
 
 
 @contextmanager
@@ -256,16 +300,13 @@ def _hashable(value: Any) -> Any:
 
 
 def _apply_profile(raw: nx.MultiDiGraph, prof: Profile, report: BuildReport) -> nx.MultiDiGraph:
-    """Return a clean graph with the edges the profile may use, timed."""
-    xy = {n: (float(d["x"]), float(d["y"])) for n, d in raw.nodes(data=True)}
+    """Return a clean graph with the edges the profile may use, timed, closed roads split."""
+    xy = {int(n): (float(d["x"]), float(d["y"])) for n, d in raw.nodes(data=True)}
     memo: dict[tuple[Any, ...], float | None] = {}
     kept: list[tuple[int, int, dict[str, Any]]] = []
-    speeds: list[float] = []
-    durations: list[float | None] = []
     forbidden = 0
+    forbidden_km: dict[int, float] = {}
     for u, v, data in raw.edges(data=True):
-        if u == v:
-            continue  # self-loops never shorten a route
         is_ferry = bool(data.get("ferry", False))
         access = tuple(_hashable(data.get(k)) for k in ACCESS_TAGS)
         key = (is_ferry, _hashable(data.get("highway")), _hashable(data.get("maxspeed")), access)
@@ -277,32 +318,41 @@ def _apply_profile(raw: nx.MultiDiGraph, prof: Profile, report: BuildReport) -> 
             else:
                 memo[key] = prof.edge_speed_kph(key[1], key[2], access=tags)
         speed = memo[key]
+        source = int(data.get("source_index", 0))
         if speed is None:
             forbidden += 1
+            forbidden_km[source] = forbidden_km.get(source, 0.0) + road_weight(data)
             continue
         attrs = {
             "highway": "ferry" if is_ferry else (_first_text(data.get("highway")) or "road"),
             "name": _name(data.get("name")),
             "ferry": is_ferry,
             "oneway": bool(data.get("oneway", False)),
+            "source_index": source,
             "geometry": data.get("geometry"),
+            "_speed": speed,
+            "_minutes": data.get("duration_min") if is_ferry else None,
         }
         kept.append((int(u), int(v), attrs))
-        speeds.append(speed)
-        durations.append(data.get("duration_min") if is_ferry else None)
     _fix_geometries(kept, xy)
+    kept, report.self_loops_split, loops_dropped = split_self_loops(kept, xy)
+    if loops_dropped:
+        report.notes.append(f"{loops_dropped:,} closed roads without any vertex apart dropped")
     lengths = np.maximum(_geodesic_lengths([a["geometry"] for *_, a in kept]), MIN_LENGTH_M)
-    for (_, _, attrs), speed, length, minutes in zip(kept, speeds, lengths, durations, strict=True):
+    for (_, _, attrs), length in zip(kept, lengths, strict=True):
+        speed, minutes = attrs.pop("_speed"), attrs.pop("_minutes")
         if minutes:  # OSM duration of a ferry crossing sets its speed
             speed = float(length) / 1000.0 / (float(minutes) / 60.0)
         attrs["length"] = float(length)
         attrs["speed_kph"] = float(speed)
         attrs["travel_time"] = float(length) / (speed / 3.6)
     graph = nx.MultiDiGraph(crs="EPSG:4326")
-    used = {n for u, v, _ in kept for n in (u, v)}
-    graph.add_nodes_from((int(n), {"x": xy[n][0], "y": xy[n][1]}) for n in raw.nodes if n in used)
+    used = sorted({n for u, v, _ in kept for n in (u, v)})
+    graph.add_nodes_from((n, {"x": xy[n][0], "y": xy[n][1]}) for n in used)
     graph.add_edges_from(kept)
     report.forbidden_edges = forbidden
+    for rec in report.sources:
+        rec.km_forbidden = forbidden_km.get(rec.index, 0.0)
     return graph
 
 
@@ -377,17 +427,3 @@ def _make_two_way(graph: nx.MultiDiGraph) -> None:
             extra.append((v, u, twin))
             data["oneway"] = False
     graph.add_edges_from(extra)
-
-
-def _largest_scc(graph: nx.MultiDiGraph, report: BuildReport) -> nx.MultiDiGraph:
-    """Keep the largest strongly connected component and record what was dropped."""
-    if graph.number_of_nodes() == 0:
-        return graph
-    components = list(nx.strongly_connected_components(graph))
-    largest = max(components, key=len)
-    report.dropped_components = len(components) - 1
-    report.dropped_nodes = graph.number_of_nodes() - len(largest)
-    edges_before = graph.number_of_edges()
-    graph.remove_nodes_from([n for n in graph.nodes if n not in largest])
-    report.dropped_edges = edges_before - graph.number_of_edges()
-    return graph

@@ -9,22 +9,13 @@ lines that are *not* split at junctions. :func:`read_lines` nodes them:
   data these are bridges, flyovers and underpasses (Jakarta's 2012 OSM roads
   have more than 1,300 of them).
 
-Column presets (see :data:`PRESETS`) map a file's columns and values to OSM
-highway classes:
+Lines of *different* files cut at a common border are joined end to end
+before noding (see :mod:`routing.joins`). Z and M coordinates are dropped on
+read (RBI lines carry a Z, mostly 0). A Shapefile whose ``.dbf`` is missing
+(geometry only, a real broken RBI delivery) is detected explicitly and built
+with a stated default class (``unclassified``, RBI *Jalan Lain*), or refused.
 
-``rbi``
-    BIG RBI roads: ``REMARK`` holds ``Jalan Arteri`` (primary), ``Jalan
-    Kolektor`` (secondary), ``Jalan Lokal`` (tertiary), ``Jalan Lain``
-    (unclassified: the village and estate roads that make up most of RBI),
-    ``Jalan Setapak`` (path, foot only) and ``Jalan Tol`` / ``Jalan Bebas
-    Hambatan`` (motorway). RBI has no names, one-way or speed attributes.
-``osm_shp``
-    Old OSM shapefile exports: ``TYPE`` (OSM highway class), ``NAME``,
-    ``ONEWAY`` (``yes``/``1``/``FT``/``F`` forward, ``-1``/``TF``/``T`` reverse,
-    anything else two-way), ``MAXSPEED``, ``LANES``.
-``osm``
-    Files that use OSM keys as column names (``highway``, ``name``, ``oneway``,
-    ``maxspeed``, ``lanes``).
+Column presets are described in :mod:`routing.presets`.
 """
 
 from __future__ import annotations
@@ -32,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import geopandas as gpd
@@ -43,174 +33,116 @@ import shapely
 from pyproj import Geod
 
 from routing.errors import GraphBuildError
+from routing.joins import vertex_keys
+from routing.presets import (
+    FIELDS,
+    PRESETS,
+    ColumnPreset,
+    detect_preset,
+    parse_direction,
+    resolve_columns,
+    text_values,
+)
 
-__all__ = ["FIELDS", "PRESETS", "ColumnPreset", "detect_preset", "lines_to_graph", "read_lines"]
-
-#: Our edge fields that a file's columns can be mapped to.
-FIELDS = ("highway", "name", "oneway", "maxspeed", "lanes")
-
-#: Coordinates are compared after rounding to this many decimal degrees.
-COORD_DECIMALS = 7
+__all__ = [
+    "FIELDS",
+    "PRESETS",
+    "ColumnPreset",
+    "LineTable",
+    "detect_preset",
+    "lines_to_graph",
+    "missing_dbf",
+    "read_line_table",
+    "read_lines",
+]
 
 _GEOD = Geod(ellps="WGS84")
-_FORWARD = frozenset({"yes", "true", "1", "ft", "f", "forward"})
-_REVERSE = frozenset({"-1", "tf", "t", "reverse", "backward"})
 
 
-@dataclass(frozen=True)
-class ColumnPreset:
+@dataclass
+class LineTable:
     """
-    How the columns and values of one kind of road file map to our fields.
+    The road lines of one file, ready to be noded.
 
     Attributes
     ----------
-    name
-        Preset name.
-    columns
-        Our field (``highway``, ``name``, ``oneway``, ``maxspeed``, ``lanes``)
-        to the file's column name (matched case-insensitively).
-    highway_values
-        File value (lower case) to OSM highway class; None keeps the values
-        as they are (lower-cased).
-    unknown_highway
-        Class given to values missing from ``highway_values``.
+    path
+        The file.
+    geoms
+        2-D lon/lat LineStrings (multi-lines exploded, Z and M dropped).
+    direction
+        Per line: +1 one-way along the line, -1 against it, 0 two-way.
+    attrs
+        Per-line arrays: ``highway`` and ``name`` (always), ``maxspeed`` and
+        ``lanes`` (None when the file has no such column).
+    features
+        Features (rows) read from the file.
+    preset
+        Column preset used, or ``"none"`` when the file has no attribute table.
+    unknown_values
+        Class values missing from the preset, with their line counts.
+    missing_dbf
+        Name of the missing ``.dbf`` of a Shapefile, else None.
+    default_class
+        The class every line got because the attribute table is missing.
+    dropped_dims
+        ``"Z"``, ``"M"``, ``"ZM"`` or ``""``: coordinate dimensions dropped on read.
     """
 
-    name: str
-    columns: Mapping[str, str]
-    highway_values: Mapping[str, str] | None = None
-    unknown_highway: str = "road"
-    notes: str = field(default="", compare=False)
+    path: Path
+    geoms: np.ndarray
+    direction: np.ndarray
+    attrs: dict[str, np.ndarray | None]
+    features: int
+    preset: str
+    unknown_values: dict[str, int] = field(default_factory=dict)
+    missing_dbf: str | None = None
+    default_class: str | None = None
+    dropped_dims: str = ""
 
 
-#: Built-in column presets by name.
-PRESETS: Mapping[str, ColumnPreset] = MappingProxyType(
-    {
-        "rbi": ColumnPreset(
-            name="rbi",
-            columns=MappingProxyType({"highway": "REMARK", "name": "NAMRJL"}),
-            highway_values=MappingProxyType(
-                {
-                    "jalan tol": "motorway",
-                    "jalan bebas hambatan": "motorway",
-                    "jalan arteri": "primary",
-                    "jalan kolektor": "secondary",
-                    "jalan lokal": "tertiary",
-                    "jalan lain": "unclassified",
-                    "jalan setapak": "path",
-                }
-            ),
-            notes="BIG RBI 1:25k/1:50k roads",
-        ),
-        "osm_shp": ColumnPreset(
-            name="osm_shp",
-            columns=MappingProxyType(
-                {
-                    "highway": "TYPE",
-                    "name": "NAME",
-                    "oneway": "ONEWAY",
-                    "maxspeed": "MAXSPEED",
-                    "lanes": "LANES",
-                }
-            ),
-        ),
-        "osm": ColumnPreset(
-            name="osm",
-            columns=MappingProxyType({f: f for f in FIELDS}),
-        ),
-    }
-)
-
-
-def detect_preset(frame: pd.DataFrame) -> str:
+def missing_dbf(path: Path) -> str | None:
     """
-    Guess the column preset of a road table.
+    Tell whether a Shapefile has no attribute table beside it.
 
     Parameters
     ----------
-    frame
-        The table (geometry column ignored).
+    path
+        A file; only ``.shp`` files are checked.
 
     Returns
     -------
-    str
-        ``"rbi"`` if a ``REMARK`` column holds ``Jalan …`` values, else
-        ``"osm_shp"`` if there is a ``TYPE`` column, else ``"osm"`` if there is
-        a ``highway`` column.
-
-    Raises
-    ------
-    GraphBuildError
-        If none of these columns is found.
+    str or None
+        The expected ``.dbf`` file name when a ``.shp`` has no sibling ``.dbf``
+        (compared case-insensitively), else None.
     """
-    cols = {str(c).lower(): c for c in frame.columns}
-    if "remark" in cols:
-        values = frame[cols["remark"]].dropna().astype(str).str.strip().str.lower()
-        if len(values) and values.str.startswith("jalan").mean() > 0.5:
-            return "rbi"
-    if "type" in cols:
-        return "osm_shp"
-    if "highway" in cols:
-        return "osm"
-    msg = (
-        f"cannot tell the road class column among {list(frame.columns)}; pass "
-        "columns={'highway': '<column>'} or preset='rbi'/'osm_shp'/'osm'"
-    )
-    raise GraphBuildError(msg)
+    if path.suffix.lower() != ".shp":
+        return None
+    wanted = f"{path.stem}.dbf"
+    siblings = {p.name.lower() for p in path.parent.iterdir()}
+    return None if wanted.lower() in siblings else wanted
 
 
-def _resolve_columns(
-    frame: pd.DataFrame, preset: ColumnPreset, columns: Mapping[str, str] | None
-) -> dict[str, str]:
-    unknown = set(columns or {}) - set(FIELDS)
-    if unknown:
-        msg = f"unknown keys in columns: {sorted(unknown)}; valid keys: {list(FIELDS)}"
-        raise GraphBuildError(msg)
-    wanted = {**preset.columns, **(columns or {})}
-    lookup = {str(c).lower(): str(c) for c in frame.columns}
-    resolved: dict[str, str] = {}
-    for ours, theirs in wanted.items():
-        found = lookup.get(str(theirs).lower())
-        if found is not None:
-            resolved[ours] = found
-        elif columns and ours in columns:
-            msg = f"column {theirs!r} (for {ours!r}) not found; columns: {list(frame.columns)}"
-            raise GraphBuildError(msg)
-    if "highway" not in resolved:
-        msg = f"no road class column {wanted.get('highway')!r} in {list(frame.columns)}"
-        raise GraphBuildError(msg)
-    return resolved
+def _read_frame(path: Path, layer: str | None, *, geometry_only: bool) -> gpd.GeoDataFrame:
+    try:
+        if geometry_only:
+            return gpd.read_file(path, layer=layer, columns=[])
+        return gpd.read_file(path, layer=layer)
+    except Exception as exc:  # pyogrio raises several types
+        msg = f"cannot read road lines from {path}: {exc}"
+        raise GraphBuildError(msg) from exc
 
 
-def _text(series: pd.Series) -> np.ndarray:
-    """Return a column as an object array of str ("" for missing)."""
-    out = series.astype(object).where(series.notna(), "")
-    return np.array([str(v).strip() for v in out], dtype=object)
-
-
-def _direction(values: np.ndarray) -> np.ndarray:
-    """Return +1 (forward only), -1 (reverse only) or 0 (both ways) per value."""
-    lowered = np.array([str(v).strip().lower() for v in values], dtype=object)
-    result = np.zeros(len(lowered), dtype=np.int8)
-    for i, value in enumerate(lowered):
-        if value.endswith(".0"):  # numeric columns read as float
-            value = value[:-2]
-        if value in _FORWARD:
-            result[i] = 1
-        elif value in _REVERSE:
-            result[i] = -1
-    return result
-
-
-def read_lines(
+def read_line_table(
     path: Path,
     *,
     layer: str | None = None,
     columns: Mapping[str, str] | None = None,
     preset: str | None = None,
-) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
+    default_class: str | None = "unclassified",
+) -> LineTable:
     """
-    Read a road-line file and node it into a raw road graph.
+    Read the road lines of one GIS file, with their classes mapped to OSM.
 
     Parameters
     ----------
@@ -224,6 +156,125 @@ def read_lines(
     preset
         A key of :data:`PRESETS`; auto-detected with :func:`detect_preset`
         when None.
+    default_class
+        Road class (OSM ``highway`` value) of every line of a ``.shp`` whose
+        ``.dbf`` is missing (``unclassified`` = RBI *Jalan Lain*, the class of
+        most RBI lines); None refuses such a file.
+
+    Returns
+    -------
+    LineTable
+        The lines and the facts the build report needs.
+
+    Raises
+    ------
+    GraphBuildError
+        If the file cannot be read, has no lines or no CRS, its columns do not
+        fit, or its ``.dbf`` is missing and ``default_class`` is None.
+    """
+    no_dbf = missing_dbf(path)
+    if no_dbf is not None and default_class is None:
+        msg = (
+            f"{path}: {no_dbf} is missing (no road classes); give a default class "
+            "(e.g. --default-class unclassified) to build it anyway"
+        )
+        raise GraphBuildError(msg)
+    frame = _read_frame(path, layer, geometry_only=no_dbf is not None)
+    if frame.crs is None:
+        msg = f"{path} has no coordinate reference system; set one (e.g. EPSG:4326) first"
+        raise GraphBuildError(msg)
+    features = len(frame)
+    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+    geoms = frame.geometry.to_numpy()
+    dims = ("Z" if shapely.has_z(geoms).any() else "") + ("M" if shapely.has_m(geoms).any() else "")
+    if dims:
+        frame = frame.set_geometry(shapely.force_2d(geoms), crs=frame.crs)
+    if not frame.crs.equals("EPSG:4326"):
+        frame = frame.to_crs("EPSG:4326")
+    frame = frame.explode(index_parts=False, ignore_index=True)
+    frame = frame[frame.geom_type == "LineString"]
+    frame = frame[shapely.get_num_coordinates(frame.geometry.to_numpy()) >= 2]
+    frame = frame.reset_index(drop=True)
+    if frame.empty:
+        msg = f"{path} has no line geometries"
+        raise GraphBuildError(msg)
+    n = len(frame)
+    table = LineTable(
+        path=path,
+        geoms=frame.geometry.to_numpy(),
+        direction=np.zeros(n, dtype=np.int8),
+        attrs={},
+        features=features,
+        preset="none",
+        dropped_dims=dims,
+    )
+    if no_dbf is not None:
+        table.missing_dbf, table.default_class = no_dbf, str(default_class)
+        table.attrs = {
+            "highway": np.full(n, str(default_class), dtype=object),
+            "name": np.full(n, "", dtype=object),
+            "maxspeed": None,
+            "lanes": None,
+        }
+        return table
+    _map_columns(table, frame, columns=columns, preset=preset)
+    return table
+
+
+def _map_columns(
+    table: LineTable,
+    frame: pd.DataFrame,
+    *,
+    columns: Mapping[str, str] | None,
+    preset: str | None,
+) -> None:
+    """Fill the table's classes, names and directions from the file's columns."""
+    preset_name = preset if preset is not None else detect_preset(frame)
+    if preset_name not in PRESETS:
+        msg = f"unknown preset {preset_name!r}; valid presets: {', '.join(sorted(PRESETS))}"
+        raise GraphBuildError(msg)
+    spec = PRESETS[preset_name]
+    cols = resolve_columns(frame, spec, columns)
+    raw_class = text_values(frame[cols["highway"]])
+    if spec.highway_values is None:
+        highway = np.array([v.lower() or spec.unknown_highway for v in raw_class], dtype=object)
+        unknown: dict[str, int] = {}
+    else:
+        mapping = spec.highway_values
+        highway = np.array(
+            [mapping.get(v.lower(), spec.unknown_highway) for v in raw_class], dtype=object
+        )
+        missing = pd.Series([v for v in raw_class if v.lower() not in mapping], dtype=object)
+        unknown = {str(k): int(n) for k, n in missing.value_counts().items()}
+    n = len(frame)
+    table.preset, table.unknown_values = preset_name, unknown
+    table.attrs = {
+        "highway": highway,
+        "name": text_values(frame[cols["name"]])
+        if "name" in cols
+        else np.full(n, "", dtype=object),
+        "maxspeed": text_values(frame[cols["maxspeed"]]) if "maxspeed" in cols else None,
+        "lanes": text_values(frame[cols["lanes"]]) if "lanes" in cols else None,
+    }
+    if "oneway" in cols:
+        table.direction = parse_direction(text_values(frame[cols["oneway"]]))
+
+
+def read_lines(
+    path: Path,
+    *,
+    layer: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    preset: str | None = None,
+    default_class: str | None = "unclassified",
+) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
+    """
+    Read a road-line file and node it into a raw road graph.
+
+    Parameters
+    ----------
+    path, layer, columns, preset, default_class
+        See :func:`read_line_table`.
 
     Returns
     -------
@@ -236,51 +287,15 @@ def read_lines(
     GraphBuildError
         If the file cannot be read, has no lines, or its columns do not fit.
     """
-    try:
-        frame = gpd.read_file(path, layer=layer)
-    except Exception as exc:  # pyogrio raises several types
-        msg = f"cannot read road lines from {path}: {exc}"
-        raise GraphBuildError(msg) from exc
-    if frame.crs is None:
-        msg = f"{path} has no coordinate reference system; set one (e.g. EPSG:4326) first"
-        raise GraphBuildError(msg)
-    if not frame.crs.equals("EPSG:4326"):
-        frame = frame.to_crs("EPSG:4326")
-    frame = frame[frame.geometry.notna()].explode(index_parts=False, ignore_index=True)
-    frame = frame[frame.geom_type == "LineString"].reset_index(drop=True)
-    if frame.empty:
-        msg = f"{path} has no line geometries"
-        raise GraphBuildError(msg)
-    preset_name = preset if preset is not None else detect_preset(frame)
-    if preset_name not in PRESETS:
-        msg = f"unknown preset {preset_name!r}; valid presets: {', '.join(sorted(PRESETS))}"
-        raise GraphBuildError(msg)
-    spec = PRESETS[preset_name]
-    cols = _resolve_columns(frame, spec, columns)
-
-    raw_class = _text(frame[cols["highway"]])
-    if spec.highway_values is None:
-        highway = np.array([v.lower() or spec.unknown_highway for v in raw_class], dtype=object)
-        unknown: dict[str, int] = {}
-    else:
-        mapping = spec.highway_values
-        highway = np.array(
-            [mapping.get(v.lower(), spec.unknown_highway) for v in raw_class], dtype=object
-        )
-        missing = pd.Series([v for v in raw_class if v.lower() not in mapping], dtype=object)
-        unknown = {str(k): int(n) for k, n in missing.value_counts().items()}
-    n = len(frame)
-    attrs = {
-        "highway": highway,
-        "name": _text(frame[cols["name"]]) if "name" in cols else np.full(n, "", dtype=object),
-        "maxspeed": _text(frame[cols["maxspeed"]]) if "maxspeed" in cols else None,
-        "lanes": _text(frame[cols["lanes"]]) if "lanes" in cols else None,
-    }
-    direction = (
-        _direction(_text(frame[cols["oneway"]])) if "oneway" in cols else np.zeros(n, dtype=np.int8)
+    table = read_line_table(
+        path, layer=layer, columns=columns, preset=preset, default_class=default_class
     )
-    graph = lines_to_graph(frame.geometry.to_numpy(), direction=direction, attrs=attrs)
-    info = {"preset": preset_name, "lines": n, "unknown_values": unknown}
+    graph = lines_to_graph(table.geoms, direction=table.direction, attrs=table.attrs)
+    info = {
+        "preset": table.preset,
+        "lines": len(table.geoms),
+        "unknown_values": table.unknown_values,
+    }
     return graph, info
 
 
@@ -310,11 +325,13 @@ def lines_to_graph(
         Nodes ``0..n-1`` with ``x``/``y``; edges with ``length`` (geodesic
         metres), ``geometry`` (oriented from u to v, ends equal to the node
         coordinates), ``oneway`` (bool), ``ferry`` (False) and the ``attrs``.
-        Two-way lines give one edge per direction. Zero-length pieces and
-        self-loops are dropped.
+        Two-way lines give one edge per direction, the second with exactly the
+        reversed coordinates of the first. Zero-length pieces are dropped;
+        self-loops (a closed line that touches the rest at one vertex) are
+        kept, for the builder to split (see :mod:`routing.loops`).
     """
     coords, line_of = shapely.get_coordinates(geoms, return_index=True)
-    keys = np.round(coords * 10**COORD_DECIMALS).astype(np.int64)
+    keys = vertex_keys(coords)
     uniq, first, vid, counts = np.unique(
         keys, axis=0, return_index=True, return_inverse=True, return_counts=True
     )
@@ -346,7 +363,7 @@ def lines_to_graph(
     length = cum[b] - cum[a]
 
     u_vid, v_vid = vid[a], vid[b]
-    good = (u_vid != v_vid) & (length > 0)
+    good = length > 0  # self-loops (closed lines) are kept: the builder splits them
     a, b, piece_line, length = a[good], b[good], piece_line[good], length[good]
     u_vid, v_vid = u_vid[good], v_vid[good]
 

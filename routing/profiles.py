@@ -28,6 +28,22 @@ Art. 38 to allow motorcycles only on a physically separated motorcycle lane,
 which OSM expresses as ``motorcycle=yes`` on the way, see ``access`` below).
 Walking along a trunk road is legal in Indonesia and is allowed.
 
+Motorcycles on footpaths (Jalan Setapak)
+----------------------------------------
+In rural Lampung the RBI ``Jalan Setapak`` (mapped to OSM ``path``) are the
+earth and concrete tracks between villages, gardens and plantations, and they
+are ridden by motorcycle every day: barring them cuts whole hamlets off the
+network. :attr:`Profile.path_speed_kph` opens ``path`` to a mode at a low
+speed. The motorcycle profile uses **10 km/h** (a planning assumption, not a
+measurement: narrow, unpaved, often muddy tracks ridden at roughly twice
+walking speed; the low end of the 10-15 km/h range at which such tracks are
+ridden, so that travel times are not overpromised). Cars and trucks stay
+barred; ``footway``, ``steps`` and ``pedestrian`` stay barred for motorcycles
+(unless an OSM ``motorcycle=yes`` opens them). An explicit ``motorcycle=no``
+(or ``motor_vehicle=no`` ...) still closes a path. OSM ``track`` (farm and
+estate tracks, wider than paths) was already open to every vehicle and stays
+so: motorcycle and car 15 km/h, truck 10 km/h.
+
 Effective speed
 ---------------
 ``speed = min(class speed, posted maxspeed, profile max speed)``. A posted
@@ -85,6 +101,9 @@ NON_ROUTABLE_HIGHWAYS: frozenset[str] = frozenset(
     }
 )
 
+#: The class of footpaths (RBI *Jalan Setapak*) that :attr:`Profile.path_speed_kph` opens.
+_PATH = "path"
+
 #: Access values that close a way to the mode (``private`` follows osmnx's
 #: drive filter: gated housing estates are not public through-routes).
 _DENY = frozenset({"no", "private", "agricultural", "forestry", "delivery_no"})
@@ -136,6 +155,11 @@ class Profile:
         decides access (``no``/``private`` close, ``yes``/``designated`` open).
     ferry_allowed
         Whether the mode may board ferries.
+    path_speed_kph
+        When set, ``path`` (OSM footpath, RBI *Jalan Setapak*) is open to this
+        mode at this speed even if ``path`` is in :attr:`forbidden`; None:
+        ``path`` follows :attr:`forbidden` and :attr:`speeds` like any class
+        (barred for motor vehicles, 5 km/h on foot).
     """
 
     name: str
@@ -146,6 +170,13 @@ class Profile:
     max_speed_kph: float
     access_keys: tuple[str, ...] = ("access",)
     ferry_allowed: bool = True
+    path_speed_kph: float | None = None
+
+    def __post_init__(self) -> None:
+        """Reject a non-positive path speed (use None to bar paths)."""
+        if self.path_speed_kph is not None and not self.path_speed_kph > 0:
+            msg = f"path_speed_kph must be > 0 or None (barred), got {self.path_speed_kph!r}"
+            raise ValueError(msg)
 
     def is_forbidden(self, highway: str) -> bool:
         """
@@ -164,6 +195,8 @@ class Profile:
         text = highway.strip().lower()
         if text in NON_ROUTABLE_HIGHWAYS:
             return True
+        if text == _PATH and self.path_speed_kph is not None:
+            return False
         return text in self.forbidden or base_highway(text) in self.forbidden
 
     def class_speed_kph(self, highway: str) -> float:
@@ -181,6 +214,8 @@ class Profile:
             Speed in km/h from :attr:`speeds`, else :attr:`default_speed_kph`.
         """
         text = highway.strip().lower()
+        if text == _PATH and self.path_speed_kph is not None:
+            return float(self.path_speed_kph)
         speed = self.speeds.get(text, self.speeds.get(base_highway(text)))
         return float(speed) if speed is not None else self.default_speed_kph
 
@@ -312,6 +347,7 @@ _MOTORCYCLE = Profile(
     default_speed_kph=25.0,
     max_speed_kph=80.0,
     access_keys=("motorcycle", "motor_vehicle", "vehicle", "access"),
+    path_speed_kph=10.0,  # Jalan Setapak ridden daily in rural Lampung (see module doc)
 )
 
 _CAR = Profile(

@@ -232,3 +232,79 @@ def test_import_rbi_cli(clean_engine: Engine, scratch_url: str, tmp_path: Path):
         app, ["import", "rbi", *folders, "--population", pop, "--population-year", "1999"], env=env
     )
     assert bad.exit_code == 1 and "no figures for 1999" in bad.output
+
+
+# --------------------------------------------------------------------------- graph build
+
+
+def _road_file(path: Path, rows: list[tuple[str, list[tuple[float, float]]]]) -> Path:
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame = gpd.GeoDataFrame(
+        {"REMARK": [r[0] for r in rows]},
+        geometry=[LineString(r[1]) for r in rows],
+        crs="EPSG:4326",
+    )
+    frame.to_file(path)
+    return path
+
+
+def _two_kabupaten(tmp_path: Path) -> list[Path]:
+    """Two RBI-like folders whose roads meet 3 m apart at their border."""
+    x, y, gap = 105.0, -5.4, 3.0 / 110_574.0
+    a = _road_file(
+        tmp_path / "pringsewu" / "JALAN_LN_50K.shp",
+        [("Jalan Lain", [(x, y), (x + 0.01, y)]), ("Jalan Setapak", [(x, y), (x, y + 0.01)])],
+    )
+    b = _road_file(
+        tmp_path / "pesawaran" / "JALAN_LN_50K.shp",
+        [("Jalan Lokal", [(x + 0.01, y + gap), (x + 0.02, y)])],
+    )
+    return [a, b]
+
+
+def test_graph_build_several_files_cli(tmp_path: Path):
+    files = _two_kabupaten(tmp_path)
+    out = tmp_path / "graphs" / "motorcycle.npz"
+    args = ["graph", "build", *map(str, files), "--out", str(out), "--min-component-km", "0"]
+    result = runner.invoke(app, [*args, "--label", "Pringsewu", "--label", "Pesawaran"])
+    assert result.exit_code == 0, result.output
+    assert "Pringsewu" in result.output and "Pesawaran" in result.output
+    assert "0 line ends joined across files (tolerance 1 m)" in result.output
+    assert "not joined" in result.output and out.exists()
+    # a wider tolerance, from the option or from the settings
+    wide = runner.invoke(app, [*args, "--join-tolerance", "5"])
+    assert wide.exit_code == 0, wide.output
+    assert "1 line ends joined across files (tolerance 5 m)" in wide.output
+    assert "pringsewu/JALAN_LN_50K.shp" in wide.output  # default labels: folder/file
+    env = {"LAMPUNG_GEO_ROUTING_JOIN_TOLERANCE_M": "5"}
+    from_env = runner.invoke(app, args, env=env)
+    assert "1 line ends joined across files (tolerance 5 m)" in from_env.output
+    # Jalan Setapak: ridden by motorcycles unless barred
+    from routing.compiled import load_compiled
+
+    assert "path" in set(load_compiled(out).highways)
+    barred = runner.invoke(app, [*args, "--motorcycle-path-speed", "0"])
+    assert barred.exit_code == 0, barred.output
+    assert "path" not in set(load_compiled(out).highways)
+
+
+def test_graph_build_missing_dbf_cli(tmp_path: Path):
+    files = _two_kabupaten(tmp_path)
+    (files[1].with_suffix(".dbf")).unlink()
+    out = tmp_path / "car.npz"
+    args = ["graph", "build", *map(str, files), "--profile", "car", "--out", str(out)]
+    result = runner.invoke(app, [*args, "--min-component-km", "0"])
+    assert result.exit_code == 0, result.output
+    assert "WARNING" in result.output and "JALAN_LN_50K.dbf is missing" in result.output
+    out.unlink()
+    refused = runner.invoke(app, [*args, "--default-class", "none"])
+    assert refused.exit_code == 1
+    assert "error" in refused.output and "JALAN_LN_50K.dbf is missing" in refused.output
+    assert "Traceback" not in refused.output and not out.exists()
+    bad = runner.invoke(app, [*args, "--default-class", "Jalan Besar"])
+    assert bad.exit_code == 1 and "not a routable" in bad.output
+    mixed = runner.invoke(app, ["graph", "build", str(files[0]), str(tmp_path / "x.osm.pbf")])
+    assert mixed.exit_code == 1 and "not found" in mixed.output

@@ -192,8 +192,11 @@ def test_rbi_gpkg_preset_projected_multilines(tmp_path: Path) -> None:
         "path",
         "secondary",
     }
-    assert "path" not in {d["highway"] for *_, d in moto.edges(data=True)}
-    assert walk.number_of_edges() == 8 and moto.number_of_edges() == 6
+    # Jalan Setapak: ridden by motorcycles at the profile's path speed, barred for cars
+    car, _ = build_graph(path, profile="car")
+    assert {d["speed_kph"] for *_, d in moto.edges(data=True) if d["highway"] == "path"} == {10.0}
+    assert "path" not in {d["highway"] for *_, d in car.edges(data=True)}
+    assert walk.number_of_edges() == moto.number_of_edges() == 8 and car.number_of_edges() == 6
     assert node_at(walk, 1, 1) is not None  # reprojected back to lon/lat
     # an explicit mapping overrides the detected preset
     _, plain = build_graph(path, profile="walk", preset="rbi", columns={"highway": "REMARK"})
@@ -370,17 +373,17 @@ def test_lampung_rbi_roads(rbi_roads_path: Path) -> None:
     moto, moto_report = build_graph(rbi_roads_path, profile="motorcycle")
     walk, walk_report = build_graph(rbi_roads_path, profile="walk")
     assert time.perf_counter() - start < 30
+    _, car_report = build_graph(rbi_roads_path, profile="car")
     assert moto_report.preset == walk_report.preset == "rbi"
     assert_graph_contract(moto)
     assert moto.number_of_nodes() > 2000
-    # Jalan Setapak (path) is open to walkers and closed to motorcycles. In this file all
-    # its lines lie in small fragments outside the largest component, so check the counts.
+    # Jalan Setapak (path) is open to walkers and motorcycles and closed to cars, so the
+    # car build removes exactly the setapak edges and the others none.
     raw, _ = read_lines(rbi_roads_path)
     setapak = sum(1 for *_, h in raw.edges(data="highway") if h == "path")
     assert setapak > 0
-    assert moto_report.forbidden_edges == setapak
-    assert walk_report.forbidden_edges == 0
-    assert "path" not in {h for *_, h in moto.edges(data="highway")}
+    assert car_report.forbidden_edges == setapak
+    assert moto_report.forbidden_edges == walk_report.forbidden_edges == 0
     assert {"primary", "secondary", "tertiary", "unclassified"} <= {
         h for *_, h in walk.edges(data="highway")
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from routing.errors import UnknownProfileError
@@ -64,9 +66,36 @@ def test_unknown_profile_lists_valid_names() -> None:
         assert name in message
 
 
-@pytest.mark.parametrize("highway", ["motorway", "motorway_link", "footway", "steps", "path"])
+@pytest.mark.parametrize(
+    "highway", ["motorway", "motorway_link", "footway", "steps", "pedestrian", "cycleway"]
+)
 def test_motorcycle_forbidden(highway: str) -> None:
     assert get_profile("motorcycle").edge_speed_kph(highway, None) is None
+
+
+def test_path_open_to_motorcycles_only() -> None:
+    # RBI Jalan Setapak / OSM path: ridden by motorcycle at a low speed, barred for cars
+    moto = get_profile("motorcycle")
+    assert moto.path_speed_kph == 10.0
+    assert moto.edge_speed_kph("path", None) == 10.0
+    assert moto.edge_speed_kph("path", "30") == 10.0  # a posted limit cannot raise it
+    assert moto.edge_speed_kph("path", "5") == 5.0
+    assert moto.edge_speed_kph("path", None, access={"motorcycle": "no"}) is None
+    assert moto.edge_speed_kph("path", None, access={"motor_vehicle": "no"}) is None
+    assert moto.edge_speed_kph(["unclassified", "path"], None) == 10.0  # slowest part
+    for name in ("car", "truck"):
+        assert get_profile(name).path_speed_kph is None
+        assert get_profile(name).edge_speed_kph("path", None) is None
+    assert get_profile("walk").edge_speed_kph("path", None) == 5.0
+    # OSM track stays open to every vehicle (farm and estate tracks)
+    assert moto.edge_speed_kph("track", None) == 15.0
+    assert get_profile("car").edge_speed_kph("track", None) == 15.0
+    # a profile setting: None bars paths again, another speed is used as given
+    barred = replace(moto, path_speed_kph=None)
+    assert barred.edge_speed_kph("path", None) is None
+    assert replace(moto, path_speed_kph=14.0).edge_speed_kph("path", None) == 14.0
+    with pytest.raises(ValueError, match="path_speed_kph"):
+        replace(moto, path_speed_kph=0.0)
 
 
 def test_toll_road_allowed_for_cars_and_trucks_not_walk() -> None:
