@@ -1,12 +1,22 @@
 """``lampung-geo import``: whole government deliveries in one command.
 
-``import rbi DIR...`` runs in steps: first the layers (:func:`layers.rbi.import_rbi`,
-one transaction), then the road graph (:func:`_road_graph_step`), kept apart so that it
-can be wired to ``geo_api.networks.build_network_file`` once that takes several files.
+``import rbi DIR...`` runs in three steps, so that nothing is half-written:
+
+1. the road graphs, one per profile, from all the folders' ``JALAN_LN_50K`` layers
+   together (:func:`geo_api.networks.build_network_file`), written to a temporary
+   folder beside the graph folder;
+2. the layers (:func:`layers.rbi.import_rbi`), in one database transaction;
+3. only then the graphs replace those in the graph folder (``os.replace``, atomic).
+
+A failure in step 1 or 2 leaves the database and the graph folder as they were.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -14,9 +24,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from geo_api.settings import DatabaseSettings
+from geo_api.settings import DatabaseSettings, Settings
 from layers.errors import IngestError
 from layers.rbi_report import RbiImportReport
+from routing.profiles import PROFILES
 
 import_app = typer.Typer(
     help="Import whole government deliveries (BIG RBI kabupaten folders).", no_args_is_help=True
@@ -52,17 +63,61 @@ def import_rbi_command(
     encoding: Annotated[
         str | None, typer.Option(help="text encoding of the .dbf files; default: detected")
     ] = None,
+    profile: Annotated[
+        list[str] | None,
+        typer.Option(help="road-graph profiles to build (repeatable); default: all four"),
+    ] = None,
+    roads: Annotated[
+        bool, typer.Option("--roads/--no-roads", help="build road graphs from JALAN_LN_50K")
+    ] = True,
+    ferries: Annotated[
+        bool, typer.Option("--ferries/--no-ferries", help="add the database's ferry links")
+    ] = False,
 ) -> None:
-    """Load RBI kabupaten, kecamatan, offices and settlements; all-or-nothing, re-runs update."""
-    report = _layer_step(
-        folders,
-        population=population,
-        year=population_year,
-        columns=(population_name_column, population_year_column, population_column),
-        encoding=encoding,
-    )
+    """Load RBI kabupaten, kecamatan, offices, settlements and roads; all-or-nothing."""
+    settings = Settings()
+    profiles = profile or list(PROFILES)
+    graph_dir = settings.routing.graph_dir
+    staged: list[BuiltGraph] = []
+    tmp = None
+    try:
+        if roads:
+            graph_dir.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=".import-", dir=graph_dir))
+            staged = _road_graph_step(folders, profiles, tmp, settings, ferries=ferries)
+        report = _layer_step(
+            folders,
+            population=population,
+            year=population_year,
+            columns=(population_name_column, population_year_column, population_column),
+            encoding=encoding,
+        )
+        for built in staged:  # the database is committed: now the graphs go live
+            built.staged.replace(graph_dir / built.staged.name)
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
     _print_report(report)
-    _road_graph_step(report)
+    for built in staged:
+        console.print(str(built.report))
+        console.print(
+            f"[green]{built.profile}[/]: {built.nodes:,} nodes, {built.edges:,} edges in "
+            f"{built.seconds:.1f} s → {graph_dir / built.staged.name}"
+        )
+    if not roads:
+        console.print("roads: skipped (--no-roads)")
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltGraph:
+    """One profile's graph, built and waiting in the staging folder."""
+
+    profile: str
+    staged: Path
+    report: object
+    nodes: int
+    edges: int
+    seconds: float
 
 
 def _layer_step(
@@ -104,18 +159,65 @@ def _layer_step(
         raise _fail(f"database error ({kind}) — nothing was written") from None
 
 
-def _road_graph_step(report: RbiImportReport) -> None:
-    """Road graphs from the folders' JALAN_LN_50K layers: not wired yet.
+def _road_graph_step(
+    folders: list[Path], profiles: list[str], staging: Path, settings: Settings, *, ferries: bool
+) -> list[BuiltGraph]:
+    """Build every profile's graph from all folders' road layers into ``staging``."""
+    from geo_api.cli import _ready_url
+    from geo_api.networks import build_network_file, build_options, ferries_from_db
+    from layers.db.engine import make_engine
+    from layers.rbi_layers import find_layers
+    from routing.errors import RoutingError
+    from routing.network import graph_path
 
-    To be wired to ``geo_api.networks.build_network_file(sources=..., labels=...)`` once
-    it takes several files; ``report.road_files`` holds the layers to pass.
-    """
-    if report.road_files:
-        files = " ".join(str(f.path) for f in report.road_files)
-        console.print(
-            f"roads: {len(report.road_files)} JALAN_LN_50K layers found; this command does not "
-            f"build road graphs yet. Build them with `lampung-geo graph build` ({files})."
+    files: list[Path] = []
+    labels: list[str] = []
+    try:
+        for folder in folders:
+            found, _ = find_layers(folder)
+            road = found.get("roads")
+            if road is not None:
+                if road.layer is not None:
+                    msg = f"{road.label}: road layers inside a GeoPackage are not supported yet"
+                    raise IngestError(msg, field="DIR")
+                files.append(road.path)
+                labels.append(folder.name)
+    except IngestError as exc:
+        raise _fail(f"{exc} — nothing was written") from None
+    if not files:
+        console.print("roads: no JALAN_LN_50K layer in these folders; no graph built")
+        return []
+    links = []
+    if ferries:
+        with make_engine(_ready_url(settings.database)).connect() as conn:
+            links = ferries_from_db(conn)
+    out = []
+    for name in profiles:
+        started = time.perf_counter()
+        try:
+            target = graph_path(staging, name)
+            with console.status(f"building the {name} road graph from {len(files)} files"):
+                report, compiled, _ = build_network_file(
+                    files,
+                    target,
+                    profile=name,
+                    ferries=links,
+                    labels=labels,
+                    **build_options(settings.routing),
+                )
+        except RoutingError as exc:
+            raise _fail(f"roads: {exc} — nothing was written") from None
+        out.append(
+            BuiltGraph(
+                profile=name,
+                staged=target,
+                report=report,
+                nodes=compiled.n_nodes,
+                edges=compiled.n_edges,
+                seconds=time.perf_counter() - started,
+            )
         )
+    return out
 
 
 def _print_report(report: RbiImportReport) -> None:

@@ -36,6 +36,7 @@ from layers.population import (
 )
 from routing.coverage import AreaCoverage, CellAccess, area_coverage, cell_access
 from routing.coverage import facility_cell_times as _facility_cell_times
+from routing.errors import OffNetworkError
 from routing.isochrones import ACCESS_M, Band, isochrone_bands, projected_edges
 from routing.network import Network
 from routing.siting import SitingResult, candidate_nodes, coverage_matrix, solve_mclp
@@ -427,7 +428,7 @@ def plan_sites(
             snap = net.snapper.snap_many([x], [y], max_distance_m=max_m).to_snaps()[0]
             if snap is None:
                 msg = f"candidate {i} ({x}, {y}) is farther than {max_m:.0f} m from any road"
-                raise InvalidParameterError(msg, field=f"candidates.{i}")
+                raise OffNetworkError(msg, field=f"candidates.{i}")
             points.append(snap)
             lons.append(x)
             lats.append(y)

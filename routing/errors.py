@@ -13,7 +13,20 @@ __all__ = [
 
 
 class RoutingError(Exception):
-    """Base class of every error raised by :mod:`routing`."""
+    """Base class of every error raised by :mod:`routing`.
+
+    Parameters
+    ----------
+    msg : str
+        Human-readable message (also ``reason``).
+    field : str, optional
+        The request field the error is about (``from``, ``sources.3``, ...).
+    """
+
+    def __init__(self, msg: str = "", *, field: str | None = None) -> None:
+        super().__init__(msg)
+        self.reason = msg
+        self.field = field
 
 
 class GraphBuildError(RoutingError):
@@ -43,8 +56,9 @@ class OffNetworkError(RoutingError):
         max_distance_m: float | None = None,
         lon: float | None = None,
         lat: float | None = None,
+        field: str | None = None,
     ) -> None:
-        super().__init__(msg)
+        super().__init__(msg, field=field)
         self.distance_m = distance_m
         self.max_distance_m = max_distance_m
         self.lon = lon

@@ -25,13 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Geod
 
+from data.vector_errors import VectorReadError
+from data.vector_io import VectorFile, read_vector
 from routing.errors import GraphBuildError
 from routing.joins import vertex_keys
 from routing.presets import (
@@ -51,7 +52,6 @@ __all__ = [
     "LineTable",
     "detect_preset",
     "lines_to_graph",
-    "missing_dbf",
     "read_line_table",
     "read_lines",
 ]
@@ -101,36 +101,13 @@ class LineTable:
     dropped_dims: str = ""
 
 
-def missing_dbf(path: Path) -> str | None:
-    """
-    Tell whether a Shapefile has no attribute table beside it.
-
-    Parameters
-    ----------
-    path
-        A file; only ``.shp`` files are checked.
-
-    Returns
-    -------
-    str or None
-        The expected ``.dbf`` file name when a ``.shp`` has no sibling ``.dbf``
-        (compared case-insensitively), else None.
-    """
-    if path.suffix.lower() != ".shp":
-        return None
-    wanted = f"{path.stem}.dbf"
-    siblings = {p.name.lower() for p in path.parent.iterdir()}
-    return None if wanted.lower() in siblings else wanted
-
-
-def _read_frame(path: Path, layer: str | None, *, geometry_only: bool) -> gpd.GeoDataFrame:
+def _read_frame(path: Path, layer: str | None) -> VectorFile:
+    """Read through :func:`data.vector_io.read_vector`: Z/M dropped, encodings, CRS checks."""
     try:
-        if geometry_only:
-            return gpd.read_file(path, layer=layer, columns=[])
-        return gpd.read_file(path, layer=layer)
-    except Exception as exc:  # pyogrio raises several types
-        msg = f"cannot read road lines from {path}: {exc}"
-        raise GraphBuildError(msg) from exc
+        return read_vector(path, layer=layer)
+    except VectorReadError as exc:
+        msg = f"cannot read road lines from {path.name}: {exc.reason}"
+        raise GraphBuildError(msg) from None
 
 
 def read_line_table(
@@ -172,23 +149,21 @@ def read_line_table(
         If the file cannot be read, has no lines or no CRS, its columns do not
         fit, or its ``.dbf`` is missing and ``default_class`` is None.
     """
-    no_dbf = missing_dbf(path)
+    read = _read_frame(path, layer)
+    no_dbf = f"{path.stem}.dbf" if read.missing_attributes else None
     if no_dbf is not None and default_class is None:
         msg = (
             f"{path}: {no_dbf} is missing (no road classes); give a default class "
             "(e.g. --default-class unclassified) to build it anyway"
         )
         raise GraphBuildError(msg)
-    frame = _read_frame(path, layer, geometry_only=no_dbf is not None)
+    frame = read.frame
     if frame.crs is None:
         msg = f"{path} has no coordinate reference system; set one (e.g. EPSG:4326) first"
         raise GraphBuildError(msg)
     features = len(frame)
     frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
-    geoms = frame.geometry.to_numpy()
-    dims = ("Z" if shapely.has_z(geoms).any() else "") + ("M" if shapely.has_m(geoms).any() else "")
-    if dims:
-        frame = frame.set_geometry(shapely.force_2d(geoms), crs=frame.crs)
+    dims = ("Z" if read.dropped_z else "") + ("M" if read.dropped_m else "")
     if not frame.crs.equals("EPSG:4326"):
         frame = frame.to_crs("EPSG:4326")
     frame = frame.explode(index_parts=False, ignore_index=True)

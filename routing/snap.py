@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 __all__ = ["Snap", "SnapArrays", "Snapper", "node_snap", "utm_crs_for"]
 
 DEFAULT_MAX_DISTANCE_M = 2000.0
+#: Locations farther than this outside the network's bounding box are not projected
+#: (far from the UTM zone a projection can be infinite); they are simply off the network.
+FAR_M = 300_000.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,10 +219,17 @@ class Snapper:
         res = self.snap_many([lon], [lat], max_distance_m=max_distance_m)
         dist = float(res.distance_m[0])
         if res.off_network[0]:
-            msg = (
-                f"location ({lon:.6f}, {lat:.6f}) is {dist:.0f} m from the nearest road, "
-                f"farther than the {max_distance_m:.0f} m snapping limit"
-            )
+            if np.isfinite(dist):
+                msg = (
+                    f"location ({lon:.6f}, {lat:.6f}) is {dist:.0f} m from the nearest road, "
+                    f"farther than the {max_distance_m:.0f} m snapping limit"
+                )
+            else:
+                w, s_, e, n = self.bounds
+                msg = (
+                    f"location ({lon:.6f}, {lat:.6f}) lies outside the road network's area "
+                    f"(lon {w:.3f}..{e:.3f}, lat {s_:.3f}..{n:.3f})"
+                )
             raise OffNetworkError(
                 msg, distance_m=dist, max_distance_m=max_distance_m, lon=lon, lat=lat
             )
@@ -258,13 +268,22 @@ class Snapper:
         if lon.shape != lat.shape or lon.ndim != 1:
             msg = "lons and lats must be 1-d arrays of the same length"
             raise ValueError(msg)
-        x, y = self._to_xy.transform(lon, lat)
-        pts = shapely.points(np.column_stack([x, y]))
-        pairs, dist = self._tree.query_nearest(pts, return_distance=True, all_matches=False)
-        seg = np.empty(lon.shape[0], dtype=np.int64)
+        # Only locations near the network's area are projected and searched: far from
+        # the UTM zone's meridian a projection can be infinite or meaningless.
+        near = self._near_area(lon, lat, max(max_distance_m, FAR_M))
+        x = np.full(lon.shape[0], np.nan)
+        y = np.full(lon.shape[0], np.nan)
+        if np.any(near):
+            x[near], y[near] = self._to_xy.transform(lon[near], lat[near])
+        near &= np.isfinite(x) & np.isfinite(y)
+        seg = np.zeros(lon.shape[0], dtype=np.int64)  # a valid index for every location
         distance = np.full(lon.shape[0], np.inf)
-        seg[pairs[0]] = pairs[1]
-        distance[pairs[0]] = dist
+        idx = np.flatnonzero(near)
+        if idx.shape[0]:
+            pts = shapely.points(np.column_stack([x[idx], y[idx]]))
+            pairs, dist = self._tree.query_nearest(pts, return_distance=True, all_matches=False)
+            seg[idx[pairs[0]]] = pairs[1]
+            distance[idx[pairs[0]]] = dist
         a = self._xy[self._seg_a[seg]]
         d = self._xy[self._seg_a[seg] + 1] - a
         seg_len2 = np.einsum("ij,ij->i", d, d)
@@ -288,6 +307,35 @@ class Snapper:
             distance_m=distance,
             off_network=off,
         )
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """The network's lon/lat bounding box ``(west, south, east, north)``."""
+        cg = self.compiled
+        return (
+            float(np.min(cg.node_lon)),
+            float(np.min(cg.node_lat)),
+            float(np.max(cg.node_lon)),
+            float(np.max(cg.node_lat)),
+        )
+
+    def _near_area(
+        self, lon: NDArray[np.float64], lat: NDArray[np.float64], pad_m: float
+    ) -> NDArray[np.bool_]:
+        """Finite locations within the network's box grown by ``pad_m`` metres."""
+        w, s, e, n = self.bounds
+        pad_lat = pad_m / 110_000.0 + 1e-6  # a degree of latitude is >= 110.5 km
+        cos = np.cos(np.radians(min(max(abs(s), abs(n)) + pad_lat, 89.0)))
+        pad_lon = pad_lat / max(cos, 1e-6)
+        with np.errstate(invalid="ignore"):
+            return (
+                np.isfinite(lon)
+                & np.isfinite(lat)
+                & (lon >= w - pad_lon)
+                & (lon <= e + pad_lon)
+                & (lat >= s - pad_lat)
+                & (lat <= n + pad_lat)
+            )
 
     def snap_node(self, node_id: int) -> Snap:
         """Return a zero-distance snap at a graph node given by its *graph id*."""

@@ -205,18 +205,29 @@ def test_ingest_cli_new_options(clean_engine: Engine, scratch_url: str, tmp_path
 
 @pytest.mark.shared_data
 def test_import_rbi_cli(clean_engine: Engine, scratch_url: str, tmp_path: Path):
+    """The four real folders in one run: layers, population and the motorcycle graph."""
+    from routing.network import Network
     from tests.conftest import shared_file
 
-    env = {"LAMPUNG_GEO_DATABASE_URL": scratch_url, "COLUMNS": "200"}
-    folders = [str(shared_file("lampung", "rbi", f)) for f in ("metro", "mesuji")]
+    graphs = tmp_path / "graphs"
+    env = {
+        "LAMPUNG_GEO_DATABASE_URL": scratch_url,
+        "LAMPUNG_GEO_ROUTING_GRAPH_DIR": str(graphs),
+        "COLUMNS": "200",
+    }
+    names = ("metro", "pringsewu", "pesawaran", "mesuji")
+    folders = [str(shared_file("lampung", "rbi", f)) for f in names]
     pop = str(shared_file("lampung", "bps", "sosial_ekonomi.csv"))
-    result = runner.invoke(app, ["import", "rbi", *folders, "--population", pop], env=env)
+    args = ["import", "rbi", *folders, "--population", pop, "--profile", "motorcycle"]
+    result = runner.invoke(app, args, env=env)
     assert result.exit_code == 0, result.output
     out = result.output
     assert "Kota Metro" in out and "Kabupaten Mesuji" in out
     assert "JALAN_LN_50K.dbf is missing" in out and "dropped Z" in out
-    assert "written" in out and "does not build road graphs yet" in out
-    assert "Traceback" not in out and "SELECT" not in out
+    assert "written" in out and "Traceback" not in out and "SELECT" not in out
+    assert "63 line ends joined across files" in out
+    assert all(n in out for n in names)  # the per-folder road table
+    assert sorted(p.name for p in graphs.iterdir()) == ["motorcycle.npz"]
     with clean_engine.connect() as conn:
         pop_metro = conn.execute(
             text(
@@ -224,14 +235,29 @@ def test_import_rbi_cli(clean_engine: Engine, scratch_url: str, tmp_path: Path):
                 "WHERE level = 'kabupaten' AND name = 'Kota Metro'"
             )
         ).scalar_one()
+        seats = conn.execute(
+            text(
+                "SELECT a.name, ST_X(p.geom), ST_Y(p.geom) FROM service_points p "
+                "JOIN admin_areas a ON a.level = 'kabupaten' AND ST_Contains(a.geom, p.geom) "
+                "WHERE p.category = 'kantor_bupati' ORDER BY a.name"
+            )
+        ).all()
     assert pop_metro == 172505  # "Metro;2023;172505" in sosial_ekonomi.csv
+    # a route crosses the Pringsewu–Pesawaran border: from one seat to the other
+    where = {name: (x, y) for name, x, y in seats}
+    net = Network.load(graphs / "motorcycle.npz")
+    a = net.snapper.snap(*where["Kabupaten Pesawaran"])
+    b = net.snapper.snap(*where["Kabupaten Pringsewu"])
+    route = net.engine.route(a, b)
+    assert 5_000 < route.distance_m < 40_000
+    # a failure writes nothing: neither rows nor graphs
+    before = {p.name: p.stat().st_mtime_ns for p in graphs.iterdir()}
+    bad = runner.invoke(app, [*args, "--population-year", "1999"], env=env)
+    assert bad.exit_code == 1 and "no figures for 1999" in bad.output
+    assert {p.name: p.stat().st_mtime_ns for p in graphs.iterdir()} == before
     bad = runner.invoke(app, ["import", "rbi", str(tmp_path / "tidak-ada")], env=env)
     assert bad.exit_code == 1 and "is not a folder" in bad.output
     assert "nothing was written" in bad.output and "Traceback" not in bad.output
-    bad = runner.invoke(
-        app, ["import", "rbi", *folders, "--population", pop, "--population-year", "1999"], env=env
-    )
-    assert bad.exit_code == 1 and "no figures for 1999" in bad.output
 
 
 # --------------------------------------------------------------------------- graph build
