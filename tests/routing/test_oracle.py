@@ -103,9 +103,15 @@ def test_jakarta_osm_motorcycle(jakarta_graph_motorcycle: nx.MultiDiGraph) -> No
 
 
 @pytest.mark.shared_data
-def test_lampung_rbi_motorcycle(rbi_roads_path: Path) -> None:
-    graph, _ = build_graph(rbi_roads_path, profile="motorcycle")
-    _assert_agrees(check_against_oracle(graph, seed=3))
+def test_lampung_rbi_folders_motorcycle(shared_data_dir: Path) -> None:
+    """The four RBI folders built together (border joins, five components, Mesuji's
+    lines without a .dbf), as ``lampung-geo import rbi`` builds them."""
+    names = ("metro", "pringsewu", "pesawaran", "mesuji")
+    files = [shared_data_dir / "lampung" / "rbi" / n / "JALAN_LN_50K.shp" for n in names]
+    graph, _ = build_graph(files, profile="motorcycle", labels=list(names))
+    rep = check_against_oracle(graph, seed=3)
+    _assert_agrees(rep)
+    assert rep.unreachable > 0  # points in different kabupaten networks: both say so
 
 
 @pytest.mark.shared_data
