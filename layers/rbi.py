@@ -12,7 +12,9 @@ ADMINISTRASIKABUPATEN     admin_areas         each folder's own kabupaten, once 
                                               key (``metro``)
 ADMINISTRASIKECAMATAN     admin_areas         dissolved per (kabupaten, name), parent
                                               = its kabupaten; id ``metro/metropusat``
-PEMERINTAHAN              service_points      ``REMARK`` -> category (:data:`CATEGORIES`);
+PEMERINTAHAN              service_points      category from the name first (Samsat,
+                                              Dukcapil, MPP, police: :data:`NAME_RULES`),
+                                              else ``REMARK`` (:data:`CATEGORIES`);
                                               same category + name within 50 m: once
 PEMUKIMAN                 settlements         exact duplicates (name + geometry): once
 JALAN                     (road-graph step)   reported only
@@ -53,6 +55,30 @@ CATEGORIES: dict[str, str] = {
     "kantorwalikotamadya": "kantor_bupati",
 }
 DUPLICATE_OFFICE_M = 50.0
+#: Categories decided by the office's name, before REMARK: RBI files list the Samsat
+#: and the civil registry under "Kantor Pemerintah Lainnya", and the real Metro file has
+#: "Kantor Bersama Samsat Kota Metro" and "Inspektorat Metro" under "Kantor Polisi".
+#: Matched against the name's key (lower case, letters and digits only).
+NAME_RULES: tuple[tuple[tuple[str, ...], str | None], ...] = (
+    (("samsat",), "samsat"),
+    (("kependudukandanpencatatansipil", "dukcapil", "capil"), "dukcapil"),
+    (("malpelayananpublik",), "mpp"),
+    (("inspektorat",), None),  # an internal audit office, whatever REMARK says
+    (("polsek", "polres", "polda", "kepolisian", "kantorpolisi"), "polisi"),
+)
+
+
+def office_category(remark: str, name: str) -> tuple[str | None, str]:
+    """The service category of an RBI office, and why (``name`` or ``REMARK``).
+
+    The name decides first (see :data:`NAME_RULES`), then ``REMARK``
+    (:data:`CATEGORIES`); None when neither maps to a category.
+    """
+    key = text_key(name)
+    for needles, category in NAME_RULES:
+        if any(n in key for n in needles):
+            return category, "name"
+    return CATEGORIES.get(text_key(remark)), "REMARK"
 
 
 def _source(prefix: str, role: str) -> SourceInfo:
@@ -108,9 +134,10 @@ def _offices(
         records = read.frame.drop(columns=read.frame.geometry.name).to_dict("records")
         for n, (rec, geom) in enumerate(zip(records, read.frame.geometry, strict=True), 1):
             remark = str(_clean(rec.get("REMARK")) or "").strip()
-            category = CATEGORIES.get(text_key(remark))
+            category, why = office_category(remark, str(_clean(rec.get("NAMOBJ")) or ""))
             if category is None:
-                rep.skip(f"REMARK not mapped: {remark or '(none)'}")
+                what = "name" if why == "name" else "REMARK"
+                rep.skip(f"{what} not mapped: {remark or '(none)'}")
                 continue
             if geom is None or geom.is_empty:
                 rep.skip("no geometry")

@@ -267,10 +267,34 @@ def test_the_same_folder_twice_loads_everything_once(clean_engine: Engine, tmp_p
     assert second.layers["settlements"].skipped == {"exact duplicate of a settlement in metro": 238}
     offices = second.layers["offices"]
     assert offices.skipped["same office already in metro"] == offices.read - sum(
-        n for why, n in offices.skipped.items() if why.startswith("REMARK not mapped")
+        n for why, n in offices.skipped.items() if "not mapped" in why
     )
     with clean_engine.connect() as conn:
         km2 = conn.execute(
             text("SELECT ST_Area(geom::geography) / 1e6 FROM admin_areas WHERE source_id = 'metro'")
         ).scalar_one()
     assert 60 < km2 < 72  # the union of identical pieces is the piece
+
+
+@pytest.mark.parametrize(
+    ("remark", "name", "category"),
+    [
+        ("Kantor Polisi", "Kantor Bersama Samsat Kota Metro", "samsat"),  # real, metro
+        ("Kantor Polisi", "Inspektorat Metro", None),  # real, metro
+        ("Kantor Polisi", "Polsek Simpangpematang", "polisi"),
+        ("Kantor Pemerintah Lainnya", "SAMSAT", "samsat"),  # real, mesuji
+        (
+            "Kantor Pemerintah Lainnya",
+            "Kantor Dinas Kependudukan dan Pencatatan Sipil Pringsewu",  # real, pringsewu
+            "dukcapil",
+        ),
+        ("Kantor Pemerintah Lainnya", "Kantor Dinas Kesehatan Pringsewu", None),
+        ("Kantor Camat", "Kantor Camat Gedongtataan", "kantor_camat"),
+        ("Kantor Kepala Desa", "Balai Kampung Sidomulyo", "kantor_desa"),
+        ("Kantor Wali Kota", "Kantor Wali Kota Metro", "kantor_bupati"),
+    ],
+)
+def test_office_category_from_name_then_remark(remark: str, name: str, category: str | None):
+    from layers.rbi import office_category
+
+    assert office_category(remark, name)[0] == category
