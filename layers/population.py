@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import h3
 import numpy as np
+import shapely
 
 from layers.population_areas import (
     LEVELS_FINEST_FIRST,
@@ -145,9 +146,13 @@ def _rows(
     lat: list[float] = []
     index: dict[tuple[int, str], int] = {}
     for a, geom in enumerate(areas.geoms):
-        for c in cells_of(geom, resolution):
+        own = cells_of(geom, resolution)
+        for c in own:
             index[(a, c)] = len(cells)
             y, x = h3.cell_to_latlng(c)
+            if len(own) == 1 and not geom.contains(shapely.points(x, y)):
+                p = geom.representative_point()  # an area smaller than a cell
+                x, y = p.x, p.y
             cells.append(c)
             area.append(a)
             centre.append(True)

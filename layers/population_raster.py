@@ -11,7 +11,7 @@ Rules:
   no cell is skipped between two pixel centres; ``k`` is at most 16.
 * **Pixel to area.** The same centre rule: the area containing the (sub-)pixel's centre,
   by rasterising the areas on the (sub-)pixel grid (GDAL, centre-inside rule). Pixels
-  outside every area are left out (and their people reported).
+  outside every area are left out (those in the window read are reported).
 * **Another CRS.** Pixels are never resampled: pixel centres are transformed to lon/lat
   (pyproj) and areas to the raster's CRS for the area test, so every count stays
   whole. A raster without a CRS is refused.
@@ -33,7 +33,7 @@ import rasterio
 import shapely
 from affine import Affine
 from pyproj import CRS, Transformer
-from rasterio.errors import RasterioError, WindowError
+from rasterio.errors import RasterioError
 from rasterio.features import rasterize
 from rasterio.windows import Window, from_bounds
 
@@ -128,6 +128,7 @@ def raster_weights(path: Path, areas: AreaTable, *, resolution: int) -> PairWeig
         ds = rasterio.open(path)
     except (RasterioError, OSError) as exc:
         line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        line = line.replace(str(path), name)  # no server path in the message
         msg = f"population raster {name!r} cannot be read as a raster: {line}"
         raise PopulationRasterError(msg) from None
     with ds:
@@ -172,16 +173,8 @@ def raster_weights(path: Path, areas: AreaTable, *, resolution: int) -> PairWeig
             wb = (x0, y0, x1, y1)
         else:
             wb = to_raster.transform_bounds(x0, y0, x1, y1, densify_pts=21)
-        try:
-            win = (
-                from_bounds(*wb, transform=ds.transform)
-                .round_offsets("floor")
-                .round_lengths("ceil")
-                .intersection(Window(0, 0, ds.width, ds.height))
-            )
-        except WindowError:
-            win = None
-        if win is None or win.width < 1 or win.height < 1:
+        win = _window(wb, ds)
+        if win is None:
             notes.append(f"raster {name} does not cover the areas")
             return _empty(description, data, notes)
         band = ds.read(1, window=win, masked=True)
@@ -197,7 +190,7 @@ def raster_weights(path: Path, areas: AreaTable, *, resolution: int) -> PairWeig
     count = values[rows, cols] / (k * k)
     data["people_in_window"] = round(float(values[rows, cols].sum()), 1)
     # area of each (sub-)pixel centre: rasterise the areas on the sub-pixel grid
-    sub = win_transform * Affine.scale(1 / k, 1 / k)
+    sub = win_transform @ Affine.scale(1 / k, 1 / k)
     geoms = np.asarray(areas.geoms, dtype=object)
     if to_raster is not None:
         geoms = _project(geoms, to_raster)
@@ -219,10 +212,11 @@ def raster_weights(path: Path, areas: AreaTable, *, resolution: int) -> PairWeig
     area = label[sr, sc].astype(np.int64)
     inside = area >= 0
     data["people_in_areas"] = round(float(sv[inside].sum()), 1)
-    data["people_outside_areas"] = round(float(sv[~inside].sum()), 1)
+    data["people_in_window_outside_areas"] = round(float(sv[~inside].sum()), 1)
     sr, sc, sv, area = sr[inside], sc[inside], sv[inside], area[inside]
-    xs, ys = sub * (sc + 0.5, sr + 0.5)
-    xs, ys = np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
+    u, v = sc + 0.5, sr + 0.5
+    xs = np.asarray(sub.c + sub.a * u + sub.b * v, dtype=np.float64)
+    ys = np.asarray(sub.f + sub.d * u + sub.e * v, dtype=np.float64)
     if to_raster is not None:
         xs, ys = _to(crs, WGS84).transform(xs, ys)
         xs, ys = np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
@@ -255,6 +249,18 @@ def raster_weights(path: Path, areas: AreaTable, *, resolution: int) -> PairWeig
         data=data,
         notes=notes,
     )
+
+
+def _window(bounds: tuple[float, float, float, float], ds: Any) -> Window | None:
+    """The whole-pixel window of the raster covering ``bounds`` (raster CRS), or None."""
+    w = from_bounds(*bounds, transform=ds.transform)
+    c0 = max(0, math.floor(w.col_off))
+    r0 = max(0, math.floor(w.row_off))
+    c1 = min(ds.width, math.ceil(w.col_off + w.width))
+    r1 = min(ds.height, math.ceil(w.row_off + w.height))
+    if c1 <= c0 or r1 <= r0:
+        return None
+    return Window(c0, r0, c1 - c0, r1 - r0)
 
 
 def _project(geoms: NDArray[Any], transformer: Transformer) -> NDArray[Any]:
