@@ -180,6 +180,7 @@ def settlement_weights(areas: AreaTable, layer: SettlementLayer, *, resolution: 
     if np.any(bad):
         a_geoms = a_geoms.copy()
         a_geoms[bad] = shapely.make_valid(a_geoms[bad])
+    shapely.prepare(a_geoms)
     s = layer.geoms
     # settlement x area pieces: whole when inside, cut otherwise
     tree = shapely.STRtree(s)
