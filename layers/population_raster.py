@@ -17,12 +17,14 @@ Rules:
   whole. A raster without a CRS is refused.
 * **Nodata.** The declared nodata value, NaN and masked pixels count as no data (not as
   zero people). Negative counts are refused.
-* Only the window covering the areas is read, so a national raster is fine.
+* Only the window covering the areas is read, in strips of rows, so a national raster
+  (even HRSL at 30 m) is fine.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +50,8 @@ if TYPE_CHECKING:
 __all__ = ["MAX_SPLIT", "PopulationRasterError", "raster_identity", "raster_weights"]
 
 MAX_SPLIT = 16
+STRIP_SUBPIXELS = 4_000_000
+"""(Sub-)pixels read and rasterised at once: a national 30 m HRSL file stays in memory."""
 _M_PER_DEG = 111_320.0
 WGS84 = CRS.from_epsg(4326)
 
@@ -177,54 +181,36 @@ def raster_weights(path: Path, areas: AreaTable, *, resolution: int) -> PairWeig
         if win is None:
             notes.append(f"raster {name} does not cover the areas")
             return _empty(description, data, notes)
-        band = ds.read(1, window=win, masked=True)
-        win_transform = ds.window_transform(win)
-    values = np.ma.filled(band.astype(np.float64), np.nan)
-    nodata = ~np.isfinite(values)
-    data["nodata_pixels"] = int(nodata.sum())
-    if np.any(values[~nodata] < 0):
-        low = float(values[~nodata].min())
-        msg = f"population raster {name!r} holds negative counts (lowest {low:g}); fix the file"
-        raise PopulationRasterError(msg)
-    rows, cols = np.nonzero(~nodata & (values > 0))
-    count = values[rows, cols] / (k * k)
-    data["people_in_window"] = round(float(values[rows, cols].sum()), 1)
-    # area of each (sub-)pixel centre: rasterise the areas on the sub-pixel grid
-    sub = win_transform @ Affine.scale(1 / k, 1 / k)
-    geoms = np.asarray(areas.geoms, dtype=object)
-    if to_raster is not None:
-        geoms = _project(geoms, to_raster)
-    shapes = [(g, i) for i, g in enumerate(geoms) if not g.is_empty]
-    if not shapes:
-        return _empty(description, data, notes)
-    label = rasterize(
-        shapes,
-        out_shape=(band.shape[0] * k, band.shape[1] * k),
-        transform=sub,
-        fill=-1,
-        dtype="int32",
-        all_touched=False,
-    )
-    dr, dc = np.divmod(np.arange(k * k), k)
-    sr = (rows[:, None] * k + dr[None, :]).ravel()
-    sc = (cols[:, None] * k + dc[None, :]).ravel()
-    sv = np.repeat(count, k * k)
-    area = label[sr, sc].astype(np.int64)
-    inside = area >= 0
-    data["people_in_areas"] = round(float(sv[inside].sum()), 1)
-    data["people_in_window_outside_areas"] = round(float(sv[~inside].sum()), 1)
-    sr, sc, sv, area = sr[inside], sc[inside], sv[inside], area[inside]
-    u, v = sc + 0.5, sr + 0.5
-    xs = np.asarray(sub.c + sub.a * u + sub.b * v, dtype=np.float64)
-    ys = np.asarray(sub.f + sub.d * u + sub.e * v, dtype=np.float64)
-    if to_raster is not None:
-        xs, ys = _to(crs, WGS84).transform(xs, ys)
-        xs, ys = np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
-    f = h3i.latlng_to_cell
-    cell_id = np.fromiter(
-        (f(y, x, resolution) for x, y in zip(xs.tolist(), ys.tolist(), strict=True)),
-        dtype=np.uint64,
-        count=xs.size,
+        geoms = np.asarray(areas.geoms, dtype=object)
+        if to_raster is not None:
+            geoms = _project(geoms, to_raster)
+        shapes = [(g, i) for i, g in enumerate(geoms) if not g.is_empty]
+        if not shapes:
+            return _empty(description, data, notes)
+        to_wgs84 = None if to_raster is None else _to(crs, WGS84)
+        step = max(1, STRIP_SUBPIXELS // (int(win.width) * k * k))
+        strips = [
+            _strip(
+                ds,
+                Window(win.col_off, win.row_off + r, win.width, min(step, win.height - r)),
+                k=k,
+                shapes=shapes,
+                to_wgs84=to_wgs84,
+                resolution=resolution,
+                name=name,
+            )
+            for r in range(0, int(win.height), step)
+        ]
+    data["nodata_pixels"] = sum(st.nodata for st in strips)
+    data["people_in_window"] = round(sum(st.in_window for st in strips), 1)
+    area = np.concatenate([st.area for st in strips])
+    cell_id = np.concatenate([st.cell for st in strips])
+    sv = np.concatenate([st.people for st in strips])
+    xs = np.concatenate([st.lon for st in strips])
+    ys = np.concatenate([st.lat for st in strips])
+    data["people_in_areas"] = round(float(sv.sum()), 1)
+    data["people_in_window_outside_areas"] = round(
+        data["people_in_window"] - data["people_in_areas"], 1
     )
     # group per (area, cell); the pair's point is its most populated (sub-)pixel
     order = np.lexsort((-sv, cell_id, area))
@@ -249,6 +235,72 @@ def raster_weights(path: Path, areas: AreaTable, *, resolution: int) -> PairWeig
         data=data,
         notes=notes,
     )
+
+
+@dataclass
+class _Strip:
+    """The populated (sub-)pixels of one strip of rows inside an area."""
+
+    area: NDArray[np.int64]
+    cell: NDArray[np.uint64]
+    people: NDArray[np.float64]
+    lon: NDArray[np.float64]
+    lat: NDArray[np.float64]
+    nodata: int
+    in_window: float
+
+
+def _strip(
+    ds: Any,
+    win: Window,
+    *,
+    k: int,
+    shapes: list[tuple[Any, int]],
+    to_wgs84: Transformer | None,
+    resolution: int,
+    name: str,
+) -> _Strip:
+    """Read one strip of rows and give its people per (sub-)pixel centre, area and cell."""
+    band = ds.read(1, window=win, masked=True)
+    values = np.ma.filled(band.astype(np.float64), np.nan)
+    nodata = ~np.isfinite(values)
+    if np.any(values[~nodata] < 0):
+        low = float(values[~nodata].min())
+        msg = f"population raster {name!r} holds negative counts (lowest {low:g}); fix the file"
+        raise PopulationRasterError(msg)
+    rows, cols = np.nonzero(~nodata & (values > 0))
+    in_window = float(values[rows, cols].sum())
+    count = values[rows, cols] / (k * k)
+    # area of each (sub-)pixel centre: rasterise the areas on the sub-pixel grid
+    sub = ds.window_transform(win) @ Affine.scale(1 / k, 1 / k)
+    label = rasterize(
+        shapes,
+        out_shape=(band.shape[0] * k, band.shape[1] * k),
+        transform=sub,
+        fill=-1,
+        dtype="int32",
+        all_touched=False,
+    )
+    dr, dc = np.divmod(np.arange(k * k), k)
+    sr = (rows[:, None] * k + dr[None, :]).ravel()
+    sc = (cols[:, None] * k + dc[None, :]).ravel()
+    sv = np.repeat(count, k * k)
+    area = label[sr, sc].astype(np.int64)
+    inside = area >= 0
+    sr, sc, sv, area = sr[inside], sc[inside], sv[inside], area[inside]
+    u, v = sc + 0.5, sr + 0.5
+    xs = np.asarray(sub.c + sub.a * u + sub.b * v, dtype=np.float64)
+    ys = np.asarray(sub.f + sub.d * u + sub.e * v, dtype=np.float64)
+    if to_wgs84 is not None:
+        lon, lat = to_wgs84.transform(xs, ys)
+        xs, ys = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+    f = h3i.latlng_to_cell
+    cell = np.fromiter(
+        (f(y, x, resolution) for x, y in zip(xs.tolist(), ys.tolist(), strict=True)),
+        dtype=np.uint64,
+        count=xs.size,
+    )
+    return _Strip(area, cell, sv, xs, ys, int(nodata.sum()), in_window)
 
 
 def _window(bounds: tuple[float, float, float, float], ds: Any) -> Window | None:

@@ -105,9 +105,22 @@ def load_settlements(
     )
 
 
+def _explode(geoms: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.int64]]:
+    """Single parts of ``geoms`` (collections and multi-parts opened all the way down),
+    with the index of the geometry each came from."""
+    parts, idx = shapely.get_parts(geoms, return_index=True)
+    multi = shapely.get_type_id(parts) >= 4
+    while np.any(multi):
+        sub, sub_idx = shapely.get_parts(parts[multi], return_index=True)
+        parts = np.concatenate([parts[~multi], sub])
+        idx = np.concatenate([idx[~multi], idx[multi][sub_idx]])
+        multi = shapely.get_type_id(parts) >= 4
+    return np.asarray(parts, dtype=object), np.asarray(idx, dtype=np.int64)
+
+
 def _polygons(geoms: NDArray[Any]) -> NDArray[Any]:
-    """The polygon parts of ``geoms`` with a positive area."""
-    parts = np.asarray(shapely.get_parts(geoms), dtype=object)
+    """The polygons in ``geoms`` (any depth) with a positive area."""
+    parts, _ = _explode(geoms)
     keep = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0)
     return parts[keep]
 
@@ -189,7 +202,7 @@ def settlement_weights(areas: AreaTable, layer: SettlementLayer, *, resolution: 
     cut = shapely.intersection(s[si[~inside]], a_geoms[ai[~inside]])
     piece_geoms = np.concatenate([s[si[inside]], cut])
     piece_area = np.concatenate([ai[inside], ai[~inside]])
-    parts, owner = shapely.get_parts(piece_geoms, return_index=True)
+    parts, owner = _explode(piece_geoms)
     keep = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0)
     pieces = np.asarray(parts[keep], dtype=object)
     piece_area = piece_area[owner[keep]]

@@ -21,6 +21,7 @@ from pyproj import Geod, Transformer
 from rasterio.transform import from_origin
 from sqlalchemy import Engine, text
 
+from layers import population_raster
 from layers.population import (
     AreaTable,
     PopulationGrid,
@@ -403,7 +404,12 @@ def _counts(shape: tuple[int, int], seed: int) -> np.ndarray:
     return values
 
 
-def test_raster_counts_per_cell_equal_a_hand_computation(tmp_path: Path):
+@pytest.mark.parametrize("strip", [None, 150], ids=["one strip", "strips of 3 rows"])
+def test_raster_counts_per_cell_equal_a_hand_computation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, strip: int | None
+):
+    if strip is not None:
+        monkeypatch.setattr(population_raster, "STRIP_SUBPIXELS", strip)
     px = 0.001  # ~110 m: smaller than a third of the res 8 edge, so no split
     x0, y0 = 104.995, -5.475
     values = _counts((30, 50), seed=4)
