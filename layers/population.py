@@ -325,27 +325,28 @@ def _spread_assumed(
     pop: NDArray[np.float64],
     used: NDArray[np.int64],
 ) -> str:
-    """Spread ``assumed_total`` over all rows of the areas without a figure together."""
+    """Spread ``assumed_total`` over all rows of the areas without a figure together.
+
+    The weighting is the best one with a positive weight in *every* such area (holding
+    a cell), so a gap in the data (settlements loaded for part of a city) does not pile
+    the whole total into the covered part; uniform always qualifies.
+    """
     rows = np.flatnonzero(missing[area])
-    tot = wm[:, rows].sum(axis=1)
     note = (
         f"{int(missing.sum())} area(s) without a population figure share an assumed "
         f"total of {assumed_total:,.0f} people"
     )
-    if not np.any(tot > 0):
+    if rows.size == 0:
         return note + ", but they hold no cell: nobody was placed"
-    m = int(np.argmax(tot > 0))
-    pop[rows] = float(assumed_total) * wm[m, rows] / tot[m]
-    got = np.bincount(area[rows], weights=pop[rows], minlength=len(areas)) > 0
-    used[missing & got] = m
-    note += f", spread by {chain.methods[m].replace('_', ' ')}"
-    empty = missing & ~got
-    if np.any(empty):
-        note += (
-            f"; {int(empty.sum())} of them hold no {_NOUN.get(chain.methods[m], 'weight')} "
-            f"and get nobody: {_names(areas, np.flatnonzero(empty))}"
-        )
-    return note
+    per_area = np.vstack(
+        [np.bincount(area[rows], weights=w[rows], minlength=len(areas)) for w in wm]
+    )
+    holding = missing & (per_area[-1] > 0)  # areas with a cell
+    covers = np.all(per_area[:, holding] > 0, axis=1)
+    m = int(np.argmax(covers))
+    pop[rows] = float(assumed_total) * wm[m, rows] / wm[m, rows].sum()
+    used[holding] = m
+    return note + f", spread by {chain.methods[m].replace('_', ' ')} over all of them"
 
 
 def _finish(

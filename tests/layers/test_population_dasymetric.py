@@ -31,6 +31,7 @@ from layers.population import (
 )
 from layers.population_raster import PopulationRasterError, raster_weights
 from layers.population_settlements import (
+    SettlementLayer,
     load_settlements,
     settlement_stamp,
     settlement_weights,
@@ -547,3 +548,42 @@ def test_bad_rasters_are_refused_clearly(tmp_path: Path):
         assert words in err.value.reason and path.name in err.value.reason
         assert err.value.field == "population_raster"
         assert str(tmp_path) not in err.value.reason  # no server path in the message
+
+
+def test_assumed_total_uses_a_weighting_present_in_every_area():
+    """DKI-style: no figures, one stated total. Settlements loaded for only one of the two
+    areas must not pile the whole total there."""
+    west, east = shapely.box(*A_BOX), shapely.box(*B_BOX)
+    areas = AreaTable(
+        level="desa",
+        ids=[1, 2],
+        codes=[None, None],
+        names=["west", "east"],
+        population=np.array([np.nan, np.nan]),
+        geoms=[west, east],
+        demo=[False, False],
+    )
+    v_west = shapely.box(105.005, -5.495, 105.008, -5.492)
+    v_east = shapely.box(105.025, -5.497, 105.031, -5.493)
+
+    def grid_with(villages: list) -> PopulationGrid:
+        layer = SettlementLayer(
+            geoms=np.asarray(villages, dtype=object),
+            rows=len(villages),
+            sources=["t"],
+            dissolved=0,
+            demo=False,
+        )
+        pw = settlement_weights(areas, layer, resolution=RES)
+        return build_grid(areas, resolution=RES, pairs=[pw], assumed_total=10_000)
+
+    partial = grid_with([v_west])
+    per = np.bincount(partial.area, weights=partial.population, minlength=2)
+    assert per.sum() == pytest.approx(10_000) and np.all(per > 0)
+    assert partial.method == "uniform" and "spread by uniform" in partial.assumptions[0]
+    full = grid_with([v_west, v_east])
+    per = np.bincount(full.area, weights=full.population, minlength=2)
+    geod = Geod(ellps="WGS84")
+    m2 = [abs(geod.geometry_area_perimeter(v)[0]) for v in (v_west, v_east)]
+    assert full.method == "settlements"
+    np.testing.assert_allclose(per, 10_000 * np.array(m2) / sum(m2), rtol=1e-6)
