@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from geo_api import coverage as cov
+    from layers.population import PopulationGrid
     from routing.network import Network
 
 console = Console(stderr=True, soft_wrap=True)
@@ -36,10 +37,36 @@ AssumeOpt = Annotated[
     ),
 ]
 
+RasterOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--population-raster",
+        help="population raster (WorldPop/HRSL GeoTIFF) to spread people by; default: "
+        "LAMPUNG_GEO_POPULATION_RASTER, else settlements when loaded, else road length",
+    ),
+]
+
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
     console.print(f"[bold red]error:[/] {message}")
     return typer.Exit(code)
+
+
+def _raster(option: Path | None) -> Path | None:
+    """The raster of ``--population-raster``, else of the settings; checked early."""
+    from geo_api.settings import PopulationSettings
+
+    path = option if option is not None else PopulationSettings().raster
+    if path is not None and not path.is_file():
+        raise _fail(f"--population-raster: {path} does not exist or is not a file", 2)
+    return path
+
+
+def _error_code(exc: Exception) -> int:
+    from layers.errors import InvalidParameterError
+    from layers.population_raster import PopulationRasterError
+
+    return 2 if isinstance(exc, InvalidParameterError | PopulationRasterError) else 1
 
 
 @contextmanager
@@ -91,6 +118,7 @@ def coverage_command(
     ),
     resolution: ResolutionOpt = 8,
     assume_population: AssumeOpt = None,
+    population_raster: RasterOpt = None,
     top: Annotated[int, typer.Option(help="underserved areas to list")] = 10,
 ) -> None:
     """Population coverage per area: a GeoPackage and a PNG choropleth."""
@@ -102,10 +130,17 @@ def coverage_command(
         lvl = cov.check_level(level)
     except InvalidParameterError as exc:
         raise _fail(f"--{exc.field}: {exc.reason}", 2) from None
+    raster = _raster(population_raster)
     with _progress() as bar, _session(profile) as (conn, net, max_m):
         task = bar.add_task("population grid and cell snaps", total=None)
         try:
-            cov.get_context(conn, net, resolution=resolution, assumed_total=assume_population)
+            cov.get_context(
+                conn,
+                net,
+                resolution=resolution,
+                assumed_total=assume_population,
+                population_raster=raster,
+            )
             bar.update(task, description="population grid and cell snaps: done")
             task = bar.add_task(f"coverage of {category} (one multi-source search)", total=None)
             result = cov.coverage_stats(
@@ -117,9 +152,10 @@ def coverage_command(
                 max_m=max_m,
                 resolution=resolution,
                 assumed_total=assume_population,
+                population_raster=raster,
             )
         except LayersError as exc:
-            raise _fail(exc.reason, 2 if isinstance(exc, InvalidParameterError) else 1) from None
+            raise _fail(exc.reason, _error_code(exc)) from None
         bar.update(task, description=f"coverage of {category}: done")
         task = bar.add_task("writing GeoPackage and PNG", total=None)
         rows = cov.area_rows(result)
@@ -222,7 +258,8 @@ def write_choropleth(result: cov.CoverageResult, rows: list[dict[str, Any]], pat
         0.5,
         0.01,
         f"population: {result.grid.areas.level} figures spread over H3 res "
-        f"{result.grid.resolution} cells by road length; travel time to the nearest point",
+        f"{result.grid.resolution} cells by {result.grid.method.replace('_', ' ')} "
+        f"({len(result.grid.fallbacks)} area(s) fell back); travel time to the nearest point",
         ha="center",
         fontsize=7,
     )
@@ -242,8 +279,7 @@ def _print_summary(result: cov.CoverageResult, rows: list[dict[str, Any]], top: 
         f"{result.category} by {result.profile}: {totals['population']:,.0f} people, "
         f"covered {pcts}{demo}"
     )
-    for note in result.grid.assumptions:
-        out.print(f"  assumption: {note}")
+    _print_population(result.grid)
     m = result.rank_minutes
     table = Table(title=f"Underserved {result.level} areas (uncovered people within {m:g} min)")
     for name in ("rank", "area", "population", "uncovered", "% covered", "median min", "p90 min"):
@@ -263,6 +299,22 @@ def _print_summary(result: cov.CoverageResult, rows: list[dict[str, Any]], top: 
     out.print(table)
 
 
+def _print_population(grid: PopulationGrid) -> None:
+    """The population method, the data it used, and the assumptions."""
+    from geo_api.coverage import population_model
+
+    model = population_model(grid)
+    data = model["data"].get(grid.method, {})
+    used = ", ".join(
+        f"{k} {v}" for k, v in data.items() if not isinstance(v, list | dict) and k != "areas"
+    )
+    out.print(f"  population method: {grid.method} — {model['description']}")
+    if used:
+        out.print(f"  data: {used}")
+    for note in grid.assumptions:
+        out.print(f"  assumption: {note}")
+
+
 def sites_command(
     category: CategoryOpt,
     count: Annotated[int, typer.Option("--count", "-k", help="new sites, 1..50")],
@@ -271,6 +323,7 @@ def sites_command(
     max_candidates: Annotated[int, typer.Option(help="road-node candidates (10..500)")] = 300,
     resolution: ResolutionOpt = 8,
     assume_population: AssumeOpt = None,
+    population_raster: RasterOpt = None,
     out_file: Annotated[
         Path | None, typer.Option("--out", help="write the sites as GeoJSON here")
     ] = None,
@@ -287,6 +340,7 @@ def sites_command(
         raise _fail(f"--{exc.field}: {exc.reason}", 2) from None
     if not 10 <= max_candidates <= cov.MAX_CANDIDATES:
         raise _fail(f"--max-candidates must be between 10 and {cov.MAX_CANDIDATES}", 2)
+    raster = _raster(population_raster)
     with _progress() as bar, _session(profile) as (conn, net, max_m):
         task = bar.add_task(
             f"population grid, coverage sets of {max_candidates} candidates, greedy + MILP",
@@ -303,10 +357,11 @@ def sites_command(
                 max_candidates=max_candidates,
                 resolution=resolution,
                 assumed_total=assume_population,
+                population_raster=raster,
                 milp_time_limit_s=milp_time_limit,
             )
         except LayersError as exc:
-            raise _fail(exc.reason, 2 if isinstance(exc, InvalidParameterError) else 1) from None
+            raise _fail(exc.reason, _error_code(exc)) from None
         bar.update(task, description="siting: done")
     body = cov.sites_body(answer, category=category, profile=net.profile, minutes=mins, k=k)
     sol = body["solution"]
@@ -326,6 +381,7 @@ def sites_command(
         f"bound {sol['bound']:,}, gap {100 * sol['gap']:.3f}%, greedy gap "
         f"{100 * sol['greedy_gap']:.3f}%; capacity not modelled"
     )
+    _print_population(answer.grid)
     if out_file is not None:
         out_file.write_text(json.dumps(body))
         console.print(f"[green]wrote[/] {out_file}")

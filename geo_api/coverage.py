@@ -1,9 +1,12 @@
 """Glue for coverage analysis: population grid + routing, cached in memory.
 
-The population grid (:mod:`layers.population`) weighted by the road network of the
-profile, and the cells' snaps (:mod:`routing.coverage`), are built once per network
-and cached until ``admin_areas`` changes (fingerprint :func:`layers.population.admin_stamp`).
-Facilities come from :func:`geo_api.facilities.get_facilities` (cached the same way).
+The population grid (:mod:`layers.population`: a population raster if one is set,
+else the settlements if loaded, else the road network of the profile, per area with
+fallbacks), and the cells' snaps (:mod:`routing.coverage`), are built once per
+network, resolution, assumption and raster file, and cached until ``admin_areas`` or
+``settlements`` change (fingerprints :func:`layers.population.admin_stamp`,
+:func:`layers.population_settlements.settlement_stamp`). Facilities come from
+:func:`geo_api.facilities.get_facilities` (cached the same way).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,8 +36,12 @@ from layers.population import (
     areas_at_level,
     assign_areas,
     build_grid,
+    finest_areas,
     population_areas,
 )
+from layers.population_raster import PopulationRasterError, raster_identity, raster_weights
+from layers.population_settlements import load_settlements, settlement_stamp, settlement_weights
+from layers.population_weights import PairWeights
 from routing.coverage import AreaCoverage, CellAccess, area_coverage, cell_access
 from routing.coverage import facility_cell_times as _facility_cell_times
 from routing.errors import OffNetworkError
@@ -44,6 +52,8 @@ from routing.snap import Snap
 
 register_status(NoPopulationError, 422)
 register_status(NoAreasError, 422)
+# the configured raster is the server's own file: a broken one is the server's fault
+register_status(PopulationRasterError, 500)
 
 MINUTES_MIN, MINUTES_MAX, MINUTES_MAX_COUNT = 1, 180, 6
 K_MIN, K_MAX = 1, 50
@@ -54,14 +64,15 @@ API_MILP_TIME_LIMIT_S = 10.0
 CELL_SNAP_MAX_M = 2000.0
 
 _lock = threading.Lock()
-_contexts: dict[tuple[int, int, float | None], CoverageContext] = {}
+_contexts: dict[tuple[Any, ...], CoverageContext] = {}
+Stamp = tuple[tuple[int, int, int], tuple[int, int, int]]
 
 
 @dataclass
 class CoverageContext:
     """The population grid of a network, its cells' access, and per-level mappings."""
 
-    stamp: tuple[int, int, int]
+    stamp: Stamp
     grid: PopulationGrid
     access: CellAccess
     levels: dict[str, tuple[AreaTable, np.ndarray]]
@@ -132,21 +143,26 @@ def get_context(
     *,
     resolution: int = DEFAULT_RESOLUTION,
     assumed_total: float | None = None,
+    population_raster: Path | None = None,
 ) -> CoverageContext:
-    """The population grid and cell access of ``net``; rebuilt when admin areas change."""
-    stamp = admin_stamp(conn)
-    key = (id(net), resolution, assumed_total)
+    """The population grid and cell access of ``net``.
+
+    Rebuilt when admin areas or settlements change; the raster file (path, mtime,
+    size) is part of the key.
+    """
+    stamp: Stamp = (admin_stamp(conn), settlement_stamp(conn))
+    raster_key = None if population_raster is None else raster_identity(population_raster)
+    key = (id(net), resolution, assumed_total, raster_key)
     with _lock:
         hit = _contexts.get(key)
     if hit is not None and hit.stamp == stamp:
         return hit
-    areas = population_areas(conn) if assumed_total is None else _areas_for_assumption(conn)
-    grid = build_grid(
-        areas,
+    grid = population_grid(
+        conn,
+        net,
         resolution=resolution,
-        weight=road_density(net, resolution),
-        weighting="road length inside the cell (road density as a settlement proxy)",
         assumed_total=assumed_total,
+        population_raster=population_raster,
     )
     snaps = net.snapper.snap_many(grid.lon, grid.lat, max_distance_m=CELL_SNAP_MAX_M)
     ctx = CoverageContext(
@@ -157,16 +173,47 @@ def get_context(
     return ctx
 
 
+def population_grid(
+    conn: Connection,
+    net: Network,
+    *,
+    resolution: int = DEFAULT_RESOLUTION,
+    assumed_total: float | None = None,
+    population_raster: Path | None = None,
+) -> PopulationGrid:
+    """The population grid: raster (if given), then settlements (if loaded), road length.
+
+    Each area takes the first of these with a positive weight inside it (see
+    :func:`layers.population.build_grid`); a raster's counts fill areas without a figure.
+    """
+    if assumed_total is not None:
+        areas = _areas_for_assumption(conn)
+    elif population_raster is not None:
+        try:
+            areas = population_areas(conn)
+        except NoPopulationError:
+            areas = finest_areas(conn)  # the raster's own counts fill them
+    else:
+        areas = population_areas(conn)
+    pairs: list[PairWeights] = []
+    if population_raster is not None:
+        pairs.append(raster_weights(population_raster, areas, resolution=resolution))
+    x0, y0, x1, y1 = shapely.total_bounds(np.asarray(areas.geoms, dtype=object))
+    layer = load_settlements(conn, bounds=(float(x0), float(y0), float(x1), float(y1)))
+    if layer is not None:
+        pairs.append(settlement_weights(areas, layer, resolution=resolution))
+    return build_grid(
+        areas,
+        resolution=resolution,
+        weight=road_density(net, resolution),
+        assumed_total=assumed_total,
+        pairs=pairs,
+    )
+
+
 def _areas_for_assumption(conn: Connection) -> AreaTable:
     """The finest level holding areas at all (an assumed total fills missing figures)."""
-    from sqlalchemy import text
-
-    have = set(conn.execute(text("SELECT DISTINCT level FROM admin_areas")).scalars())
-    for level in ("desa", "kecamatan", "kabupaten", "provinsi"):
-        if level in have:
-            return areas_at_level(conn, level)
-    msg = "there are no admin areas; ingest some with `lampung-geo ingest areas`"
-    raise NoAreasError(msg, field="level")
+    return finest_areas(conn)
 
 
 def level_areas(conn: Connection, ctx: CoverageContext, level: str) -> tuple[AreaTable, np.ndarray]:
@@ -230,10 +277,17 @@ def coverage_stats(
     rank_minutes: float | None = None,
     resolution: int = DEFAULT_RESOLUTION,
     assumed_total: float | None = None,
+    population_raster: Path | None = None,
 ) -> CoverageResult:
     """Coverage of a category per area of ``level``: one search for all thresholds."""
     fac = facilities_of(conn, net, category, max_m=max_m)
-    ctx = get_context(conn, net, resolution=resolution, assumed_total=assumed_total)
+    ctx = get_context(
+        conn,
+        net,
+        resolution=resolution,
+        assumed_total=assumed_total,
+        population_raster=population_raster,
+    )
     table, cell_area = level_areas(conn, ctx, level)
     times = _facility_cell_times(net.engine, ctx.access, fac.snaps)
     cov = area_coverage(times, ctx.grid.population, cell_area, len(table), minutes)
@@ -314,15 +368,45 @@ def stats_body(result: CoverageResult, rows: list[dict[str, Any]]) -> dict[str, 
     }
 
 
+_HOW = {
+    "settlements": "over the settlement area (RBI PEMUKIMAN) inside it: each cell gets the "
+    "share of the area's settlement m² that lies in the cell",
+    "raster": "in proportion to the population raster's people in each cell (official "
+    "totals kept); areas without a figure take the raster's own counts",
+    "road_length": "in proportion to the road length in each cell (road density as a "
+    "settlement proxy)",
+    "uniform": "in equal shares over its cells",
+}
+
+
 def population_model(grid: PopulationGrid) -> dict[str, Any]:
-    """How the population was spread, for every answer that uses it."""
+    """How the population was spread, for every answer that uses it.
+
+    ``method`` is the best weighting used (``settlements``, ``raster``, ``road_length``
+    or ``uniform``), ``data`` what each weighting used, ``fallbacks`` the populated areas
+    that had to use a lesser one.
+    """
+    by_method: dict[str, int] = {}
+    for m in grid.area_method:
+        by_method[m] = by_method.get(m, 0) + 1
     return {
+        "method": grid.method,
+        "description": (
+            f"each {grid.areas.level}'s population is spread "
+            f"{_HOW.get(grid.method, 'by ' + grid.weighting)}; H3 res "
+            f"{grid.resolution} cells cut by an area boundary hold one row per area, so "
+            "every area's cells sum to its figure"
+        ),
         "source_level": grid.areas.level,
         "cells": "H3",
         "h3_resolution": grid.resolution,
-        "n_cells": len(grid),
+        "n_cells": len(set(grid.cells)),
+        "n_rows": len(grid),
         "weighting": grid.weighting,
         "population": round(grid.total),
+        "data": grid.data,
+        "areas_by_method": by_method,
+        "fallbacks": grid.fallbacks,
         "assumptions": grid.assumptions,
         "cell_snap_max_m": CELL_SNAP_MAX_M,
     }
@@ -407,11 +491,18 @@ def plan_sites(
     max_candidates: int = 300,
     resolution: int = DEFAULT_RESOLUTION,
     assumed_total: float | None = None,
+    population_raster: Path | None = None,
     milp_time_limit_s: float = API_MILP_TIME_LIMIT_S,
 ) -> SitingAnswer:
     """Propose ``k`` new sites that newly cover the most people within ``minutes``."""
     fac = facilities_of(conn, net, category, max_m=max_m)
-    ctx = get_context(conn, net, resolution=resolution, assumed_total=assumed_total)
+    ctx = get_context(
+        conn,
+        net,
+        resolution=resolution,
+        assumed_total=assumed_total,
+        population_raster=population_raster,
+    )
     limit = minutes * 60.0
     times = _facility_cell_times(net.engine, ctx.access, fac.snaps)
     pop = ctx.grid.population

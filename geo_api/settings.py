@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -66,6 +66,23 @@ class WebSettings(BaseSettings):
     tile_attribution: str = "&copy; OpenStreetMap contributors"
 
 
+class PopulationSettings(BaseSettings):
+    """Where people live: an optional population raster (WorldPop or HRSL GeoTIFF).
+
+    With ``LAMPUNG_GEO_POPULATION_RASTER`` set, coverage answers spread each area's
+    population by the raster's people per cell (``method: raster``); unset, by the
+    settlements when loaded, else by road length.
+    """
+
+    model_config = _config("LAMPUNG_GEO_POPULATION_")
+    raster: Path | None = None
+
+    @field_validator("raster", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+
 class Settings:
     """All settings groups together."""
 
@@ -76,8 +93,10 @@ class Settings:
         api: ApiSettings | None = None,
         routing: RoutingSettings | None = None,
         web: WebSettings | None = None,
+        population: PopulationSettings | None = None,
     ) -> None:
         self.database = database or DatabaseSettings()
         self.api = api or ApiSettings()
         self.routing = routing or RoutingSettings()
         self.web = web or WebSettings()
+        self.population = population or PopulationSettings()

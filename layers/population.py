@@ -1,4 +1,4 @@
-"""A population grid: admin-area population spread over H3 hexagons.
+"""A population grid: admin-area population spread over H3 hexagons (dasymetric).
 
 Model (replaceable; every choice is a parameter):
 
@@ -6,35 +6,51 @@ Model (replaceable; every choice is a parameter):
   has any population figure (desa, then kecamatan, kabupaten, provinsi). Areas of that
   level without a figure count as 0 people and are listed in the grid's
   ``assumptions`` — unless an ``assumed_total`` is given, which is then spread over
-  all of them together by the same weighting (e.g. DKI Jakarta's kelurahan carry no
-  population; the 2020 census total :data:`DKI_CENSUS_2020` = 10,562,088 is used).
-* **Cells.** H3 hexagons at ``resolution`` (default :data:`DEFAULT_RESOLUTION` = 8,
-  ~0.74 km², edge ~0.5 km; 9 for cities) whose centre lies inside the area
-  (``h3.geo_to_cells``); an area too small to hold a centre gets the cell of its
-  representative point.
-* **Weighting.** A cell's share of its area's population is proportional to the road
-  length inside the cell (road density as a settlement proxy; :class:`RoadDensity`,
-  roads cut into pieces of at most 50 m and each piece counted in the cell of its
-  midpoint). An area with no road in any of its cells is spread uniformly. Any callable
-  ``cells -> weights`` can replace it.
+  all of them together (e.g. DKI Jakarta's kelurahan carry no population; the 2020
+  census total :data:`DKI_CENSUS_2020` = 10,562,088 is used), or a population raster
+  is used, whose own counts then fill them.
+* **Rows.** The grid rows are ``(cell, area)`` pairs: every H3 cell at ``resolution``
+  (default 8, ~0.74 km²) whose centre lies inside the area (an area too small to hold
+  a centre gets the cell of its representative point), plus every cell *cut* by the
+  area's boundary that holds settlement or raster people of the area although its
+  centre lies outside. Such a cell has one row per area it holds people of; the row's
+  point (``lon``/``lat``) is inside the area, where those people are (the largest
+  settlement fragment, or the most populated pixel), so a row is always located in
+  its own area; a whole cell's row sits at the cell centre.
+* **Weighting, per area, best first** (:mod:`layers.population_weights`):
 
-The grid rows are ``(cell, area)`` pairs with the cell centre's lon/lat.
+  1. ``settlements`` — settlement area (m²) of *settlements ∩ area ∩ cell*
+     (:mod:`layers.population_settlements`), or ``raster`` — a population raster's
+     people (:mod:`layers.population_raster`), when given;
+  2. ``road_length`` — road metres in the cell (:class:`RoadDensity`), centre cells;
+  3. ``uniform`` — equal shares over the centre cells.
+
+  Each area takes the first weighting with a positive total inside it, so its cells
+  always sum to its figure. An area falling back is listed (``fallbacks``).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import h3
 import numpy as np
 import shapely
-from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, text
 
-from layers.errors import LayersError
+from layers.population_areas import (
+    LEVELS_FINEST_FIRST,
+    AreaTable,
+    NoAreasError,
+    NoPopulationError,
+    admin_stamp,
+    areas_at_level,
+    assign_areas,
+    finest_areas,
+    population_areas,
+)
+from layers.population_weights import PIECE_M, PairWeights, RoadDensity, cells_of
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -43,164 +59,41 @@ __all__ = [
     "DEFAULT_RESOLUTION",
     "DKI_CENSUS_2020",
     "LEVELS_FINEST_FIRST",
+    "PIECE_M",
     "AreaTable",
     "NoAreasError",
     "NoPopulationError",
+    "PairWeights",
     "PopulationGrid",
     "RoadDensity",
     "admin_stamp",
     "areas_at_level",
     "assign_areas",
     "build_grid",
+    "finest_areas",
     "population_areas",
 ]
 
 DEFAULT_RESOLUTION = 8
 DKI_CENSUS_2020 = 10_562_088
 """BPS Sensus Penduduk 2020 population of DKI Jakarta."""
-LEVELS_FINEST_FIRST = ("desa", "kecamatan", "kabupaten", "provinsi")
-PIECE_M = 50.0
-_M_PER_DEG = 111_320.0
 
 Weighting = Callable[[Sequence[str]], "NDArray[np.float64]"]
-
-
-class NoPopulationError(LayersError):
-    """No admin area carries a population figure (and no assumption was given)."""
-
-
-class NoAreasError(LayersError):
-    """There are no admin areas at the requested level."""
-
-
-@dataclass(frozen=True)
-class AreaTable:
-    """Admin areas of one level as plain columns (population NaN where missing)."""
-
-    level: str
-    ids: list[int]
-    codes: list[str | None]
-    names: list[str]
-    population: NDArray[np.float64]
-    geoms: list[BaseGeometry]
-    demo: list[bool]
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-
-def admin_stamp(conn: Connection) -> tuple[int, int, int]:
-    """A fingerprint of ``admin_areas`` (count, max id, newest row version)."""
-    row = conn.execute(
-        text(
-            "SELECT count(*), coalesce(max(id), 0), "
-            "coalesce(max(xmin::text::bigint), 0) FROM admin_areas"
-        )
-    ).one()
-    return int(row[0]), int(row[1]), int(row[2])
-
-
-def areas_at_level(conn: Connection, level: str, *, field: str = "level") -> AreaTable:
-    """All admin areas of ``level``; raises :class:`NoAreasError` when there are none."""
-    rows = conn.execute(
-        text(
-            "SELECT a.id, a.code, a.name, a.population, ST_AsBinary(a.geom), s.is_demo "
-            "FROM admin_areas a JOIN sources s ON s.id = a.source "
-            "WHERE a.level = :level AND a.geom IS NOT NULL ORDER BY a.id"
-        ),
-        {"level": level},
-    ).all()
-    if not rows:
-        present = list(
-            conn.execute(text("SELECT DISTINCT level FROM admin_areas ORDER BY 1")).scalars()
-        )
-        msg = f"there are no admin areas at level {level!r}; levels present: {present}"
-        raise NoAreasError(msg, field=field)
-    return AreaTable(
-        level=level,
-        ids=[int(r[0]) for r in rows],
-        codes=[r[1] for r in rows],
-        names=[str(r[2]) for r in rows],
-        population=np.array([math.nan if r[3] is None else float(r[3]) for r in rows]),
-        geoms=list(shapely.from_wkb([bytes(r[4]) for r in rows])),
-        demo=[bool(r[5]) for r in rows],
-    )
-
-
-def population_areas(conn: Connection) -> AreaTable:
-    """The areas of the finest level that has any population figure."""
-    have = set(
-        conn.execute(
-            text("SELECT DISTINCT level FROM admin_areas WHERE population IS NOT NULL")
-        ).scalars()
-    )
-    for level in LEVELS_FINEST_FIRST:
-        if level in have:
-            return areas_at_level(conn, level)
-    msg = (
-        "no admin area has a population figure; ingest areas with a population column "
-        "(or give an assumed total, e.g. `lampung-geo analyse coverage --assume-population`)"
-    )
-    raise NoPopulationError(msg, field="population")
-
-
-class RoadDensity:
-    """Road length (m) per H3 cell, from road lines given as flat lon/lat arrays.
-
-    Parameters
-    ----------
-    coords : numpy.ndarray
-        ``(n, 2)`` lon/lat vertices of all lines, line after line.
-    offsets : numpy.ndarray
-        ``len(lines) + 1`` start offsets into ``coords`` (CSR style).
-    resolution : int
-        H3 resolution of the cells.
-    piece_m : float
-        Longest piece a segment is cut into before counting.
-    """
-
-    def __init__(
-        self,
-        coords: NDArray[np.float64],
-        offsets: NDArray[np.int64],
-        *,
-        resolution: int = DEFAULT_RESOLUTION,
-        piece_m: float = PIECE_M,
-    ) -> None:
-        self.resolution = resolution
-        xy = np.asarray(coords, dtype=np.float64)
-        off = np.asarray(offsets, dtype=np.int64)
-        # segments k -> k+1 inside every line
-        last = np.zeros(xy.shape[0], dtype=bool)
-        last[off[1:] - 1] = True
-        a = np.flatnonzero(~last[:-1]) if xy.shape[0] > 1 else np.empty(0, dtype=np.int64)
-        a = a[~last[a]]
-        p, q = xy[a], xy[a + 1]
-        mid_lat = np.radians((p[:, 1] + q[:, 1]) / 2)
-        dx = (q[:, 0] - p[:, 0]) * _M_PER_DEG * np.cos(mid_lat)
-        dy = (q[:, 1] - p[:, 1]) * _M_PER_DEG
-        seg_m = np.hypot(dx, dy)
-        n = np.maximum(1, np.ceil(seg_m / piece_m)).astype(np.int64)
-        owner = np.repeat(np.arange(a.shape[0]), n)
-        k = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
-        f = (k + 0.5) / n[owner]
-        pts = p[owner] + f[:, None] * (q[owner] - p[owner])
-        piece = seg_m[owner] / n[owner]
-        length: dict[str, float] = {}
-        for (lon, lat), m in zip(pts.tolist(), piece.tolist(), strict=True):
-            c = h3.latlng_to_cell(lat, lon, resolution)
-            length[c] = length.get(c, 0.0) + m
-        self.length_m = length
-
-    def __call__(self, cells: Sequence[str]) -> NDArray[np.float64]:
-        """Road metres in each cell (0 where none)."""
-        get = self.length_m.get
-        return np.array([get(c, 0.0) for c in cells], dtype=np.float64)
+_NOUN = {
+    "settlements": "settlement",
+    "raster": "raster population",
+    "road_length": "road",
+}
 
 
 @dataclass(frozen=True)
 class PopulationGrid:
-    """People per ``(cell, area)`` row, with the source areas and the assumptions."""
+    """People per ``(cell, area)`` row, with the source areas and how they were spread.
+
+    ``method`` is the best weighting used by at least one area; ``area_method`` says
+    which one each area used (``"none"``: the area holds nobody), ``fallbacks`` lists
+    the populated areas that used another, and ``data`` what each weighting used.
+    """
 
     resolution: int
     cells: list[str]
@@ -211,6 +104,10 @@ class PopulationGrid:
     areas: AreaTable
     weighting: str
     assumptions: list[str] = field(default_factory=list)
+    method: str = "uniform"
+    area_method: list[str] = field(default_factory=list)
+    fallbacks: list[dict[str, Any]] = field(default_factory=list)
+    data: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.cells)
@@ -226,16 +123,62 @@ class PopulationGrid:
         return any(self.areas.demo)
 
 
-def _cells_of(geom: BaseGeometry, resolution: int) -> list[str]:
+@dataclass
+class _Chain:
+    """The weightings of a build, best first, as one weight per row each."""
+
+    methods: list[str]
+    descriptions: list[str]
+    counts: list[bool]
+    data: list[dict[str, Any]]
+    weights: list[NDArray[np.float64]]
+    notes: list[str] = field(default_factory=list)
+
+
+def _rows(
+    areas: AreaTable, resolution: int, pairs: Sequence[PairWeights]
+) -> tuple[list[str], list[int], list[bool], list[float], list[float], list[NDArray[np.int64]]]:
+    """Grid rows: centre cells of each area, then the pairs' extra ``(cell, area)`` rows."""
     cells: list[str] = []
-    for part in shapely.get_parts(geom):
-        if part.is_empty or part.geom_type != "Polygon":
-            continue
-        cells.extend(h3.geo_to_cells(part, resolution))
-    if not cells and not geom.is_empty:
-        p = geom.representative_point()
-        cells = [h3.latlng_to_cell(p.y, p.x, resolution)]
-    return sorted(set(cells))
+    area: list[int] = []
+    centre: list[bool] = []
+    lon: list[float] = []
+    lat: list[float] = []
+    index: dict[tuple[int, str], int] = {}
+    for a, geom in enumerate(areas.geoms):
+        own = cells_of(geom, resolution)
+        for c in own:
+            index[(a, c)] = len(cells)
+            y, x = h3.cell_to_latlng(c)
+            if len(own) == 1 and not geom.contains(shapely.points(x, y)):
+                p = geom.representative_point()  # an area smaller than a cell
+                x, y = p.x, p.y
+            cells.append(c)
+            area.append(a)
+            centre.append(True)
+            lon.append(x)
+            lat.append(y)
+    where: list[NDArray[np.int64]] = []
+    for pw in pairs:
+        rows = np.empty(len(pw), dtype=np.int64)
+        for j, (a, c, x, y) in enumerate(
+            zip(pw.area.tolist(), pw.cells, pw.lon.tolist(), pw.lat.tolist(), strict=True)
+        ):
+            i = index.get((a, c))
+            if i is None:
+                i = index[(a, c)] = len(cells)
+                cells.append(c)
+                area.append(a)
+                centre.append(False)
+                lon.append(x)
+                lat.append(y)
+            rows[j] = i
+        where.append(rows)
+    return cells, area, centre, lon, lat, where
+
+
+def _names(areas: AreaTable, idx: Sequence[int] | NDArray[np.int64]) -> str:
+    return ", ".join(f"{areas.names[int(i)]} (id {areas.ids[int(i)]})" for i in idx)
 
 
 def build_grid(
@@ -245,8 +188,9 @@ def build_grid(
     weight: Weighting | None = None,
     weighting: str = "road length in the cell",
     assumed_total: float | None = None,
+    pairs: Sequence[PairWeights] = (),
 ) -> PopulationGrid:
-    """Spread each area's population over its H3 cells.
+    """Spread each area's population over its H3 cells, best weighting first.
 
     Parameters
     ----------
@@ -255,93 +199,213 @@ def build_grid(
     resolution : int, default 8
         H3 resolution (0-15).
     weight : callable, optional
-        ``cells -> weights`` (e.g. a :class:`RoadDensity`); uniform when omitted.
+        ``cells -> weights`` over the cells whose centre lies in the area (e.g. a
+        :class:`RoadDensity`); the fallback after ``pairs``.
     weighting : str
-        How ``weight`` weights, for the record.
+        How ``weight`` weights, for the record (a :class:`RoadDensity` names itself).
     assumed_total : float, optional
         People spread together over the areas without a population figure.
+    pairs : sequence of PairWeights
+        Weightings per ``(area, cell)`` pair, best first (settlements, raster).
 
     Returns
     -------
     PopulationGrid
-        The grid.
+        The grid; per area, its rows sum to its figure (or its share of
+        ``assumed_total``, or a raster's counts).
 
     Raises
     ------
     NoPopulationError
-        If no area has a population and no ``assumed_total`` is given.
+        If no area has a population and neither ``assumed_total`` nor a raster's
+        counts give any.
     """
     if not 0 <= resolution <= 15:
         msg = f"H3 resolution must be 0..15, got {resolution}"
         raise ValueError(msg)
-    per_area = [_cells_of(g, resolution) for g in areas.geoms]
-    cells = [c for cs in per_area for c in cs]
-    area = np.repeat(np.arange(len(areas)), [len(cs) for cs in per_area]).astype(np.int64)
-    w = weight(cells) if weight is not None else np.ones(len(cells))
-    w = np.asarray(w, dtype=np.float64)
-    if weight is None:
-        weighting = "uniform"
-    notes: list[str] = []
-    area_w = np.bincount(area, weights=w, minlength=len(areas))
-    flat = area_w[area] <= 0
-    if np.any(flat):
-        w = np.where(flat, 1.0, w)
-        n_flat = int(np.sum(area_w <= 0))
-        notes.append(f"{n_flat} area(s) with no weight (no roads): spread uniformly")
-        area_w = np.bincount(area, weights=w, minlength=len(areas))
+    cells, area_l, centre_l, lon_l, lat_l, where = _rows(areas, resolution, pairs)
+    n, n_areas = len(cells), len(areas)
+    area = np.asarray(area_l, dtype=np.int64)
+    centre = np.asarray(centre_l, dtype=bool)
+    chain = _Chain([], [], [], [], [])
+    for pw, rows in zip(pairs, where, strict=True):
+        w = np.zeros(n)
+        np.add.at(w, rows, pw.weight)
+        chain.methods.append(pw.method)
+        chain.descriptions.append(pw.description)
+        chain.counts.append(pw.counts)
+        chain.data.append(pw.data)
+        chain.weights.append(w)
+        chain.notes.extend(pw.notes)
+    if weight is not None:
+        chain.methods.append(str(getattr(weight, "method", "road_length")))
+        chain.descriptions.append(str(getattr(weight, "description", weighting)))
+        chain.counts.append(False)
+        chain.data.append(dict(getattr(weight, "data", {})))
+        chain.weights.append(np.where(centre, np.asarray(weight(cells), dtype=np.float64), 0.0))
+    chain.methods.append("uniform")
+    chain.descriptions.append("equal shares over the cells whose centre lies in the area")
+    chain.counts.append(False)
+    chain.data.append({})
+    chain.weights.append(centre.astype(np.float64))
+    wm = np.vstack(chain.weights) if n else np.zeros((len(chain.methods), 0))
+    per_area: NDArray[np.float64] = np.vstack(
+        [np.bincount(area, weights=w, minlength=n_areas) for w in wm]
+    )
+    positive = per_area > 0
+    choice = np.where(positive.any(axis=0), positive.argmax(axis=0), -1).astype(np.int64)
     known = ~np.isnan(areas.population)
-    pop_of_area = np.where(known, areas.population, 0.0)
-    pop = pop_of_area[area] * w / np.where(area_w[area] > 0, area_w[area], 1.0)
+    figure = np.where(known, areas.population, 0.0)
+    pop, notes, used = _spread(areas, area, wm, per_area, choice, figure, known)
+    counted: NDArray[np.bool_] = np.zeros(n_areas, dtype=bool)
     missing = ~known
-    if np.any(missing):
-        rows = missing[area]
-        if assumed_total is not None:
-            total_w = float(w[rows].sum())
-            if total_w > 0:
-                pop[rows] = float(assumed_total) * w[rows] / total_w
+    if np.any(missing) and assumed_total is not None:
+        notes.insert(0, _spread_assumed(areas, area, wm, chain, missing, assumed_total, pop, used))
+    elif np.any(missing):
+        counts: NDArray[np.bool_] = np.array(chain.counts)[choice] & missing & (choice >= 0)
+        if np.any(counts):
+            sel = np.flatnonzero(counts[area])
+            pop[sel] = wm[choice[area[sel]], sel]
+            used[counts] = choice[counts]
+            counted = counts
+            people = float(pop[sel].sum())
             notes.append(
-                f"{int(missing.sum())} area(s) without a population figure share an assumed "
-                f"total of {assumed_total:,.0f} people, spread by the same weighting"
+                f"{int(counts.sum())} {areas.level} area(s) without a population figure take "
+                f"the raster's own counts ({people:,.0f} people)"
             )
-        elif not np.any(known):
+        zero = missing & ~counts
+        if np.any(zero):
+            notes.append(
+                f"{int(zero.sum())} {areas.level} area(s) without a population figure "
+                "count as 0 people"
+            )
+        if not np.any(known) and not np.any(counts):
             msg = (
-                f"none of the {len(areas)} {areas.level} areas has a population figure "
+                f"none of the {n_areas} {areas.level} areas has a population figure "
                 "and no assumed total was given"
             )
             raise NoPopulationError(msg, field="population")
-        else:
-            notes.append(
-                f"{int(missing.sum())} {areas.level} area(s) without a population figure "
-                "count as 0 people"
-            )
-    lat_lon = np.array([h3.cell_to_latlng(c) for c in cells]).reshape(-1, 2)
+    return _finish(areas, resolution, cells, lon_l, lat_l, pop, area, chain, used, notes, counted)
+
+
+def _spread(
+    areas: AreaTable,
+    area: NDArray[np.int64],
+    wm: NDArray[np.float64],
+    per_area: NDArray[np.float64],
+    choice: NDArray[np.int64],
+    figure: NDArray[np.float64],
+    known: NDArray[np.bool_],
+) -> tuple[NDArray[np.float64], list[str], NDArray[np.int64]]:
+    """Each known figure over its area's rows by the area's chosen weighting."""
+    pop = np.zeros(area.size)
+    used = np.full(len(areas), -1, dtype=np.int64)
+    ok = known & (choice >= 0)
+    rows = np.flatnonzero(ok[area])
+    a = area[rows]
+    pop[rows] = figure[a] * wm[choice[a], rows] / per_area[choice[a], a]
+    used[ok & (figure > 0)] = choice[ok & (figure > 0)]
+    notes = []
+    lost = known & (choice < 0) & (figure > 0)
+    if np.any(lost):
+        notes.append(
+            f"{int(lost.sum())} area(s) with an empty outline hold no cell: "
+            f"{_names(areas, np.flatnonzero(lost))}"
+        )
+    return pop, notes, used
+
+
+def _spread_assumed(
+    areas: AreaTable,
+    area: NDArray[np.int64],
+    wm: NDArray[np.float64],
+    chain: _Chain,
+    missing: NDArray[np.bool_],
+    assumed_total: float,
+    pop: NDArray[np.float64],
+    used: NDArray[np.int64],
+) -> str:
+    """Spread ``assumed_total`` over all rows of the areas without a figure together.
+
+    The weighting is the best one with a positive weight in *every* such area (holding
+    a cell), so a gap in the data (settlements loaded for part of a city) does not pile
+    the whole total into the covered part; uniform always qualifies.
+    """
+    rows = np.flatnonzero(missing[area])
+    note = (
+        f"{int(missing.sum())} area(s) without a population figure share an assumed "
+        f"total of {assumed_total:,.0f} people"
+    )
+    if rows.size == 0:
+        return note + ", but they hold no cell: nobody was placed"
+    per_area = np.vstack(
+        [np.bincount(area[rows], weights=w[rows], minlength=len(areas)) for w in wm]
+    )
+    holding = missing & (per_area[-1] > 0)  # areas with a cell
+    covers = np.all(per_area[:, holding] > 0, axis=1)
+    m = int(np.argmax(covers))
+    pop[rows] = float(assumed_total) * wm[m, rows] / wm[m, rows].sum()
+    used[holding] = m
+    return note + f", spread by {chain.methods[m].replace('_', ' ')} over all of them"
+
+
+def _finish(
+    areas: AreaTable,
+    resolution: int,
+    cells: list[str],
+    lon: list[float],
+    lat: list[float],
+    pop: NDArray[np.float64],
+    area: NDArray[np.int64],
+    chain: _Chain,
+    used: NDArray[np.int64],
+    notes: list[str],
+    counted: NDArray[np.bool_],
+) -> PopulationGrid:
+    """The grid with its method, per-area methods, fallbacks and data."""
+    populated = used >= 0
+    main = int(used[populated].min()) if np.any(populated) else len(chain.methods) - 1
+    share = np.bincount(area, weights=pop, minlength=len(areas))
+    fallbacks: list[dict[str, Any]] = []
+    by_method: dict[int, list[int]] = {}
+    for a in np.flatnonzero(populated & (used != main)).tolist():
+        skipped = [_NOUN.get(m, m) for m in chain.methods[main : int(used[a])]]
+        fallbacks.append(
+            {
+                "id": areas.ids[a],
+                "code": areas.codes[a],
+                "name": areas.names[a],
+                "population": round(float(share[a])),
+                "method": chain.methods[int(used[a])],
+                "reason": "no " + " and no ".join(skipped) + " inside the area",
+            }
+        )
+        by_method.setdefault(int(used[a]), []).append(a)
+    for k, idx in sorted(by_method.items()):
+        nouns = " or ".join(_NOUN.get(x, x) for x in chain.methods[main:k])
+        notes.append(
+            f"{len(idx)} {areas.level} area(s) with people but no {nouns} inside: spread by "
+            f"{chain.methods[k].replace('_', ' ')} ({chain.descriptions[k]}): {_names(areas, idx)}"
+        )
+    notes.extend(chain.notes)
+    data: dict[str, dict[str, Any]] = {}
+    for i, name in enumerate(chain.methods):
+        if name != "uniform" or np.any(used == i):
+            data[name] = {**chain.data[i], "areas": int(np.sum(used == i))}
+            if np.any(counted & (used == i)):
+                data[name]["areas_counted_without_figure"] = int(np.sum(counted & (used == i)))
     return PopulationGrid(
         resolution=resolution,
         cells=cells,
-        lon=lat_lon[:, 1].astype(np.float64),
-        lat=lat_lon[:, 0].astype(np.float64),
+        lon=np.asarray(lon, dtype=np.float64),
+        lat=np.asarray(lat, dtype=np.float64),
         population=pop,
         area=area,
         areas=areas,
-        weighting=weighting,
+        weighting=chain.descriptions[main],
         assumptions=notes,
+        method=chain.methods[main],
+        area_method=[chain.methods[int(u)] if u >= 0 else "none" for u in used],
+        fallbacks=fallbacks,
+        data=data,
     )
-
-
-def assign_areas(
-    lon: NDArray[np.float64], lat: NDArray[np.float64], geoms: Sequence[BaseGeometry]
-) -> NDArray[np.int64]:
-    """Index of the area containing each point (first match; -1 outside all)."""
-    out = np.full(lon.shape[0], -1, dtype=np.int64)
-    if lon.shape[0] == 0 or not geoms:
-        return out
-    tree = shapely.STRtree(list(geoms))
-    pts = shapely.points(np.column_stack([lon, lat]))
-    pairs = tree.query(pts, predicate="intersects")
-    # first (lowest area index) match per point
-    order = np.lexsort((pairs[1], pairs[0]))
-    p, a = pairs[0][order], pairs[1][order]
-    first = np.ones(p.shape[0], dtype=bool)
-    first[1:] = p[1:] != p[:-1]
-    out[p[first]] = a[first]
-    return out

@@ -117,6 +117,7 @@ def _stats(
         max_m=settings.routing.snap_max_m,
         rank_minutes=rank_minutes,
         assumed_total=_assumed(assume_population),
+        population_raster=settings.population.raster,
     )
 
 
@@ -136,7 +137,9 @@ def coverage_stats(
 ) -> Response:
     """Population, covered population, percent covered, median and p90 travel time.
 
-    Population is spread over H3 cells by road density (see ``population_model``);
+    Population is spread over H3 cells by a population raster if one is configured,
+    else by settlement area when settlements are loaded, else by road length; the
+    answer's ``population_model`` states the ``method`` and each area's fallback;
     one multi-source search per request covers all thresholds. ``underserved_rank`` 1
     is the area with the most people beyond ``rank_minutes`` (default: the smallest
     threshold).
@@ -235,5 +238,6 @@ def plan_sites(
         candidates=body.candidates,
         max_candidates=body.max_candidates,
         assumed_total=_assumed(body.assume_population),
+        population_raster=settings.population.raster,
     )
     return cov.sites_body(answer, category=body.category, profile=net.profile, minutes=mins, k=k)

@@ -8,9 +8,12 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pytest
+import rasterio
 import shapely
 from fastapi.testclient import TestClient
+from rasterio.transform import from_origin
 from shapely.geometry import shape
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
@@ -18,7 +21,9 @@ from typer.testing import CliRunner
 from data import facts
 from geo_api.app import create_app
 from geo_api.cli import app as cli_app
-from geo_api.settings import DatabaseSettings, RoutingSettings, Settings
+from geo_api.settings import DatabaseSettings, PopulationSettings, RoutingSettings, Settings
+from layers.demo import load_demo
+from layers.writer import SourceInfo, upsert_rows
 
 runner = CliRunner()
 
@@ -69,7 +74,13 @@ def test_coverage_stats_json_csv_geojson(demo_client: TestClient):
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["demo"] is True
-    assert body["population_model"]["source_level"] == "kabupaten"
+    model = body["population_model"]
+    assert model["source_level"] == "kabupaten"
+    # no settlements in the demo, no raster: road length, every kabupaten has roads
+    assert model["method"] == "road_length" and model["fallbacks"] == []
+    assert model["areas_by_method"] == {"road_length": 15}
+    assert model["data"]["road_length"]["road_km"] > 100
+    assert "road length" in model["description"] and "road" in model["weighting"]
     areas = body["areas"]
     assert len(areas) == 15
     for a in areas:
@@ -277,3 +288,145 @@ def test_cli_analyse_coverage_and_sites(demo_url: str, demo_graph_dir: Path, tmp
         cli_app, ["analyse", "coverage", "--category", "nope", "--out", str(tmp_path)], env=env
     )
     assert bad.exit_code == 2 and "unknown category" in bad.output
+
+
+def _settlement(conn, box: tuple[float, float, float, float]) -> None:
+    upsert_rows(
+        conn,
+        "settlements",
+        SourceInfo(id="pemukiman-test", title="settlements (test)"),
+        [{"source_id": "1", "geom": f"SRID=4326;{shapely.MultiPolygon([shapely.box(*box)]).wkt}"}],
+    )
+
+
+def _write_raster(path: Path, box: tuple[float, float, float, float], people: float) -> Path:
+    """A 0.001 degree GeoTIFF over ``box`` with ``people`` spread evenly, one nodata pixel."""
+    w = round((box[2] - box[0]) / 0.001)
+    h = round((box[3] - box[1]) / 0.001)
+    values = np.full((h, w), people / (w * h - 1), dtype=np.float32)
+    values[0, 0] = -1.0
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=w,
+        height=h,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=from_origin(box[0], box[3], 0.001, 0.001),
+        nodata=-1.0,
+    ) as dst:
+        dst.write(values, 1)
+    return path
+
+
+def test_population_method_follows_the_data(
+    scratch_url: str, clean_engine: Engine, demo_graph_dir: Path, tmp_path: Path
+):
+    with clean_engine.connect() as conn:
+        load_demo(conn)  # its own transaction
+        kab = conn.execute(
+            text(
+                "SELECT id, name, population FROM admin_areas WHERE level = 'kabupaten' "
+                "AND ST_Contains(geom, ST_SetSRID(ST_Point(:x, :y), 4326))"
+            ),
+            {"x": BANDAR_LAMPUNG[0], "y": BANDAR_LAMPUNG[1]},
+        ).one()
+    settings = Settings(
+        database=DatabaseSettings(database_url=scratch_url),
+        routing=RoutingSettings(graph_dir=demo_graph_dir),
+    )
+    params = {"category": "puskesmas", "minutes": "15,30", "level": "kabupaten"}
+    x, y = BANDAR_LAMPUNG
+    village = (x - 0.004, y - 0.003, x + 0.004, y + 0.003)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        before = client.get("/coverage/stats", params=params).json()
+        assert before["population_model"]["method"] == "road_length"
+        # settlements loaded while the app runs: the cached grid notices (fingerprint)
+        with clean_engine.begin() as conn:
+            _settlement(conn, village)
+        r = client.get("/coverage/stats", params=params)
+        assert r.status_code == 200, r.text
+        after = r.json()
+        model = after["population_model"]
+        assert model["method"] == "settlements"
+        assert model["data"]["settlements"]["settlements"] == 1
+        area_km2 = model["data"]["settlements"]["area_km2"]
+        assert 0.5 < area_km2 < 0.7  # 0.008 x 0.006 degrees at 5.4 S
+        assert model["areas_by_method"] == {"settlements": 1, "road_length": 14}
+        fb = {f["id"]: f for f in model["fallbacks"]}
+        assert len(fb) == 14 and kab.id not in fb
+        assert all(f["method"] == "road_length" for f in fb.values())
+        assert all(f["reason"] == "no settlement inside the area" for f in fb.values())
+        assert any("no settlement inside" in a for a in model["assumptions"])
+        # official totals kept, whatever the method
+        pops = {a["id"]: a["population"] for a in after["areas"]}
+        assert pops == {a["id"]: a["population"] for a in before["areas"]}
+        assert pops[kab.id] == kab.population
+        sites = client.post(
+            "/plan/sites", json={"category": "rumah_sakit", "count": 2, "minutes": 30}
+        )
+        assert sites.status_code == 200, sites.text
+        assert sites.json()["population_model"]["method"] == "settlements"
+    # a population raster (setting) comes first where it has people
+    tif = _write_raster(tmp_path / "worldpop.tif", (x - 0.01, y - 0.01, x + 0.01, y + 0.01), 900)
+    settings.population = PopulationSettings(raster=tif)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        body = client.get("/coverage/stats", params=params).json()
+        model = body["population_model"]
+        assert model["method"] == "raster"
+        assert model["data"]["raster"]["file"] == "worldpop.tif"
+        assert model["data"]["raster"]["crs"] == "EPSG:4326"
+        assert model["data"]["raster"]["nodata_pixels"] == 1
+        assert model["areas_by_method"] == {"raster": 1, "road_length": 14}
+        assert {a["id"]: a["population"] for a in body["areas"]} == pops
+    # a broken raster setting is a clear error, not a traceback
+    bad = tmp_path / "broken.tif"
+    bad.write_text("no raster")
+    settings.population = PopulationSettings(raster=bad)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        r = client.get("/coverage/stats", params=params)
+        assert r.status_code == 500
+        err = r.json()
+        assert err["field"] == "population_raster" and "broken.tif" in err["reason"]
+        assert str(tmp_path) not in err["reason"]
+
+
+def test_cli_population_raster_option(demo_url: str, demo_graph_dir: Path, tmp_path: Path):
+    env = {
+        "LAMPUNG_GEO_DATABASE_URL": demo_url,
+        "LAMPUNG_GEO_ROUTING_GRAPH_DIR": str(demo_graph_dir),
+    }
+    x, y = BANDAR_LAMPUNG
+    tif = _write_raster(tmp_path / "hrsl.tif", (x - 0.01, y - 0.01, x + 0.01, y + 0.01), 500)
+    args = ["analyse", "coverage", "--category", "puskesmas", "--minutes", "30"]
+    r = runner.invoke(
+        cli_app,
+        [*args, "--resolution", "7", "--out", str(tmp_path), "--population-raster", str(tif)],
+        env=env,
+    )
+    assert r.exit_code == 0, r.output
+    assert "population method: raster" in r.stdout and "file hrsl.tif" in r.stdout
+    assert "no raster population inside" in r.stdout  # the other kabupaten, listed
+    # the setting (LAMPUNG_GEO_POPULATION_RASTER) works the same way
+    r = runner.invoke(
+        cli_app,
+        ["analyse", "sites", "--category", "rumah_sakit", "--count", "2", "--resolution", "7"],
+        env={**env, "LAMPUNG_GEO_POPULATION_RASTER": str(tif)},
+    )
+    assert r.exit_code == 0, r.output
+    assert "population method: raster" in r.stdout
+    r = runner.invoke(
+        cli_app,
+        [*args, "--out", str(tmp_path), "--population-raster", str(tmp_path / "none.tif")],
+        env=env,
+    )
+    assert r.exit_code == 2 and "--population-raster" in r.output
+    broken = tmp_path / "broken.tif"
+    broken.write_text("no raster")
+    r = runner.invoke(
+        cli_app, [*args, "--out", str(tmp_path), "--population-raster", str(broken)], env=env
+    )
+    assert r.exit_code == 2 and "cannot be read as a raster" in r.output
+    assert "Traceback" not in r.output

@@ -100,7 +100,9 @@ def test_road_density_weighting(engine: Engine):
     assert grid.population[in_a & on_road].sum() == pytest.approx(10_000)
     b = grid.population[~in_a]
     assert np.allclose(b, b[0]) and b.sum() == pytest.approx(2_000)
-    assert any("no weight" in a for a in grid.assumptions)
+    assert grid.method == "road_length" and grid.area_method == ["road_length", "uniform"]
+    assert any("no road inside: spread by uniform" in a for a in grid.assumptions)
+    assert grid.fallbacks[0]["name"] == "Area b" and grid.fallbacks[0]["population"] == 2_000
     # every cell centre lies in its area
     pts = shapely.points(np.column_stack([grid.lon, grid.lat]))
     assert all(areas.geoms[i].contains(p) for i, p in zip(grid.area, pts, strict=True))
