@@ -170,9 +170,9 @@ def _centres(geoms: Sequence[BaseGeometry], meta: list[dict[str, Any]], offices:
         inside = [i for i, p in enumerate(pts) if geom.contains(p)]
         key = m["source_name"].upper().replace(" ", "")
         named = [i for i in inside if key in names[i]]
-        pick = (named or inside or [None])[0]
-        point = pts[pick] if pick is not None else geom.representative_point()
-        m["centre_source"] = "RBI Kantor Camat" if pick is not None else "point on surface"
+        picks = named or inside
+        point = pts[picks[0]] if picks else geom.representative_point()
+        m["centre_source"] = "RBI Kantor Camat" if picks else "point on surface"
         m["centre"] = point
 
 
@@ -221,9 +221,10 @@ def derive(
     kec["code"] = kec["WADMKK"].map(kabupaten_code)
     offices = gpd.read_file(files[2]).to_crs(UTM_CRS)
     geoms, meta = _pieces(kab.sort_values("code"), kec)
-    clean = list(shapely.coverage_clean(geoms, gap_width=GAP_WIDTH_M))
+    cover_clean: Any = getattr(shapely, "coverage_clean")  # noqa: B009 (shapely >= 2.2; not in the stubs)
+    clean = list(cover_clean(geoms, gap_width=GAP_WIDTH_M))
     _fill_holes(clean)  # rivers between kabupaten are left out of the source polygons
-    clean = list(shapely.coverage_clean(clean, gap_width=GAP_WIDTH_M))
+    clean = list(cover_clean(clean, gap_width=GAP_WIDTH_M))
     _centres(clean, meta, offices)
     simple = shapely.coverage_simplify(clean, tolerance=tolerance_m)
     wgs = gpd.GeoSeries(simple, crs=UTM_CRS).to_crs("EPSG:4326")

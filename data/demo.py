@@ -14,27 +14,25 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import shapely
-from pyproj import Transformer
-from shapely.geometry import LineString, MultiPoint, MultiPolygon, Point, Polygon
-from shapely.geometry.base import BaseGeometry
+from shapely.geometry import LineString, MultiPolygon, Point
 
-from data import facts
+from data import boundaries, demo_areas, facts
 from data.demo_roads import Coord, SiteFinder, anchor_points, build_network, jitter_point
 from data.reference import COMMODITIES
 
 DEMO_SOURCE = "demo"
 DEMO_ATTRIBUTION = (
     "lampung-geo DEMO data generated from public facts (town, port and market locations; "
-    "BPS population). Not survey data."
+    "BPS population): roads, villages, service points and farms are generated, kecamatan "
+    "populations are estimates and Lampung Tengah's kecamatan outlines are generated. "
+    "Not survey data. Kabupaten/kecamatan outlines: RBI 1:50,000, Badan Informasi "
+    "Geospasial (BIG), public use with attribution (via AiraBilqis/ProvinsiLampung.github.io "
+    "at f2f6f8d), simplified by lampung-geo."
 )
 UTM_CRS = "EPSG:32748"  # UTM zone 48S covers Lampung and the Merak–Jakarta corridor
 SEED = 1874
 PEOPLE_PER_PUSKESMAS = 50_000  # demo density (Lampung really has ~1 per 30,000 people)
 MPP_KABUPATEN = frozenset({"1871", "1872", "1803", "1810", "1808"})
-_TO_UTM = Transformer.from_crs("EPSG:4326", UTM_CRS, always_xy=True)
-_TO_WGS = Transformer.from_crs(UTM_CRS, "EPSG:4326", always_xy=True)
-_MIN_PART_M2 = 10_000.0
 _FERRY_VIA: tuple[Coord, ...] = ((105.80, -5.885), (105.87, -5.905), (105.95, -5.925))
 _HOURS = {
     "puskesmas": "Mo-Th 08:00-14:00; Fr 08:00-11:00; Sa 08:00-12:30",
@@ -44,10 +42,12 @@ _HOURS = {
     "mpp": "Mo-Fr 08:00-16:00; Sa 08:00-12:00",
     "polisi": "24/7",
     "kantor_camat": "Mo-Th 07:30-16:00; Fr 07:30-16:30",
+    "kantor_desa": "Mo-Th 08:00-15:00; Fr 08:00-11:00",
+    "kantor_bupati": "Mo-Th 07:30-16:00; Fr 07:30-16:30",
 }
 # Preferred street-grid node (east, north steps from the capital centre) per office.
 _CAPITAL_SLOTS = {
-    "kantor_camat": (0, 0),
+    "kantor_bupati": (1, 0),
     "rumah_sakit": (1, 1),
     "dukcapil": (-1, 1),
     "samsat": (1, -1),
@@ -56,119 +56,96 @@ _CAPITAL_SLOTS = {
 }
 
 
-def _project(geom: BaseGeometry, transformer: Transformer) -> BaseGeometry:
-    def fn(xy: np.ndarray) -> np.ndarray:
-        return np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
-
-    return shapely.transform(geom, fn)
-
-
-def _as_multipolygon(geom: BaseGeometry) -> MultiPolygon:
-    parts = [g for g in shapely.get_parts(geom) if isinstance(g, Polygon) and not g.is_empty]
-    return MultiPolygon(parts)
-
-
-def _absorb_slivers(faces: list[Polygon], owner: list[str]) -> None:
-    """Give each sliver face (where a disc grazes the coast) to its longest-border neighbour."""
-    for i, face in enumerate(faces):
-        if face.area >= _MIN_PART_M2:
-            continue
-        border = [
-            (face.boundary.intersection(other.boundary).length, j)
-            for j, other in enumerate(faces)
-            if j != i and other.area >= _MIN_PART_M2 and face.intersects(other)
-        ]
-        if border:
-            owner[i] = owner[max(border)[1]]
-
-
 def kabupaten_geometries() -> dict[str, MultiPolygon]:
-    """Generated kabupaten/kota shapes (EPSG:4326), keyed by BPS code.
-
-    Kabupaten are Voronoi cells of their capital and towns, merged per kabupaten and
-    clipped to the hand-drawn province outline. The two kota are discs of
-    ``facts.CITY_RADIUS_M`` around their capital, cut out of their neighbours. All
-    boundaries are noded together, so neighbours share bit-identical edges.
+    """Kabupaten/kota outlines (EPSG:4326, real RBI outlines simplified), keyed by BPS code.
 
     Returns
     -------
     dict
-        BPS code → MultiPolygon, in ``facts.KABUPATEN`` order; valid, non-overlapping
-        and together covering the outline.
-
-    Raises
-    ------
-    RuntimeError
-        If a town does not fall inside its own kabupaten (a bug in the fact tables).
+        BPS code → MultiPolygon, in ``facts.KABUPATEN`` order; valid, non-overlapping,
+        sharing borders exactly (see :mod:`data.boundaries`).
     """
-    outline = _project(Polygon(facts.LAMPUNG_OUTLINE), _TO_UTM)
-    seeds = [(k.code, k.lon, k.lat) for k in facts.KABUPATEN]
-    seeds += [(t.kabupaten_code, t.lon, t.lat) for t in facts.TOWNS]
-    rural = [s for s in seeds if s[0] not in facts.CITY_RADIUS_M]
-    points = _project(MultiPoint([(lon, lat) for _, lon, lat in rural]), _TO_UTM)
-    extent = outline.buffer(50_000)
-    cells = list(shapely.voronoi_polygons(points, extend_to=extent, ordered=True).geoms)
-    discs = {
-        k.code: _project(Point(k.lon, k.lat), _TO_UTM).buffer(facts.CITY_RADIUS_M[k.code])
-        for k in facts.KABUPATEN
-        if k.code in facts.CITY_RADIUS_M
-    }
-    # Node every boundary once and polygonize, so that neighbours share exact edges.
-    rings = [outline.boundary, *(c.boundary for c in cells), *(d.boundary for d in discs.values())]
-    faces = [
-        f
-        for f in shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.union_all(rings))))
-        if outline.contains(f.point_on_surface())
-    ]
-    owner: list[str] = []
-    for face in faces:
-        inner = face.point_on_surface()
-        city = next((code for code, disc in discs.items() if disc.contains(inner)), None)
-        owner.append(
-            city or next(s[0] for s, c in zip(rural, cells, strict=True) if c.contains(inner))
-        )
-    _absorb_slivers(faces, owner)
-    out: dict[str, MultiPolygon] = {}
-    for kab in facts.KABUPATEN:
-        geom = shapely.union_all([f for f, o in zip(faces, owner, strict=True) if o == kab.code])
-        out[kab.code] = _as_multipolygon(_project(geom, _TO_WGS))
-    for code, lon, lat in seeds:
-        if not out[code].contains(Point(lon, lat)):
-            msg = f"demo admin areas: a town at ({lon}, {lat}) is outside kabupaten {code}"
-            raise RuntimeError(msg)
-    return out
+    return demo_areas.kabupaten_geometries()
 
 
 def admin_areas() -> gpd.GeoDataFrame:
-    """The province and its 15 kabupaten/kota with BPS population.
+    """The province, its 15 kabupaten/kota and their kecamatan with population.
+
+    Kabupaten carry their BPS population; kecamatan an *estimate* (the kabupaten total
+    spread by land area, ``population_source`` says so). Lampung Tengah's kecamatan are
+    generated (``"(generated)"`` in the name, ``attributes["generated"]``).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        Columns ``code``, ``name``, ``level`` (``"provinsi"`` | ``"kabupaten"``),
-        ``parent_code`` (``"18"`` for kabupaten, None for the province), ``population``,
-        ``population_year``, ``population_source``, ``source_id`` (``"demo:area:<code>"``)
-        and MultiPolygon ``geometry``. The province population is the sum of the
-        kabupaten figures and its shape the union of theirs.
+        Columns ``code``, ``name``, ``level`` (``"provinsi"`` | ``"kabupaten"`` |
+        ``"kecamatan"``), ``parent_code``, ``population``, ``population_year``,
+        ``population_source``, ``attributes`` (dict), ``source_id``
+        (``"demo:area:<code>"``) and MultiPolygon ``geometry``. The province population
+        is the sum of the kabupaten figures and its shape the union of theirs.
     """
     geoms = kabupaten_geometries()
     total = sum(k.population for k in facts.KABUPATEN)
-    records: list[tuple[str, str, str, str | None, int]] = [
-        (facts.PROVINCE_CODE, facts.PROVINCE_NAME, "provinsi", None, total)
+    outline = {"outline": boundaries.SOURCE, "outline_licence": boundaries.LICENCE}
+    rows: list[dict[str, Any]] = [
+        {
+            "code": facts.PROVINCE_CODE,
+            "name": facts.PROVINCE_NAME,
+            "level": "provinsi",
+            "parent_code": None,
+            "population": total,
+            "population_source": facts.POPULATION_SOURCE,
+            "attributes": {"demo": True, **outline},
+            "geometry": demo_areas.land(),
+        }
     ]
-    records += [
-        (k.code, k.name, "kabupaten", facts.PROVINCE_CODE, k.population) for k in facts.KABUPATEN
-    ]
-    shapes = [_as_multipolygon(shapely.union_all(list(geoms.values()))), *geoms.values()]
-    gdf = gpd.GeoDataFrame(
-        records, columns=["code", "name", "level", "parent_code", "population"], geometry=shapes
-    )
+    for kab in facts.KABUPATEN:
+        rows.append(
+            {
+                "code": kab.code,
+                "name": kab.name,
+                "level": "kabupaten",
+                "parent_code": facts.PROVINCE_CODE,
+                "population": kab.population,
+                "population_source": facts.POPULATION_SOURCE,
+                "attributes": {"demo": True, **outline},
+                "geometry": geoms[kab.code],
+            }
+        )
+    for kec in demo_areas.kecamatan():
+        attributes: dict[str, Any] = {
+            "demo": True,
+            "generated": kec.generated,
+            "kabupaten_code": kec.kabupaten_code,
+            "area_km2": kec.area_km2,
+            "population_estimate": True,
+            "code_note": "kabupaten BPS code + index; not a Kemendagri code",
+        }
+        if kec.generated:
+            attributes["outline"] = (
+                "GENERATED: Voronoi cell of an approximate kecamatan centre, clipped to the "
+                "real Lampung Tengah outline (the RBI source has no kecamatan file for it)"
+            )
+        else:
+            attributes |= {**outline, "source_name": kec.source_name}
+        rows.append(
+            {
+                "code": kec.code,
+                "name": kec.name,
+                "level": "kecamatan",
+                "parent_code": kec.kabupaten_code,
+                "population": kec.population,
+                "population_source": demo_areas.POPULATION_ESTIMATE_SOURCE,
+                "attributes": attributes,
+                "geometry": kec.geometry,
+            }
+        )
+    gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
     gdf["parent_code"] = gdf["parent_code"].astype(object).where(gdf["parent_code"].notna(), None)
     gdf["population_year"] = facts.POPULATION_YEAR
-    gdf["population_source"] = facts.POPULATION_SOURCE
     gdf["source_id"] = "demo:area:" + gdf["code"]
-    gdf = gdf.set_crs("EPSG:4326")
-    return gdf[[*gdf.columns.drop("geometry"), "geometry"]]
+    columns = ["code", "name", "level", "parent_code", "population", "population_year"]
+    return gdf[[*columns, "population_source", "attributes", "source_id", "geometry"]]
 
 
 def _capacity(
@@ -190,12 +167,14 @@ def _capacity(
 
 
 def service_points() -> gpd.GeoDataFrame:
-    """Demo public-service points for all 7 categories in every kabupaten/kota.
+    """Demo public-service points for all 9 categories in every kabupaten/kota.
 
-    Each kabupaten gets a rumah_sakit (RSUD), dukcapil, samsat and polisi (Polres) at
-    its capital, a kantor_camat in every town, one puskesmas per
-    ``PEOPLE_PER_PUSKESMAS`` people (at least one per town; the extra ones on the street
-    grids and along the main roads), and an mpp in ``MPP_KABUPATEN``. Points lie within
+    Each kabupaten gets a rumah_sakit (RSUD), dukcapil, samsat, polisi (Polres) and
+    kantor_bupati at its capital, and an mpp in ``MPP_KABUPATEN``. Every kecamatan that a
+    road reaches gets a kantor_camat and a puskesmas at its centre (Indonesia's rule: at
+    least one puskesmas per kecamatan), and each generated village a kantor_desa. A
+    kabupaten with more than one puskesmas per ``PEOPLE_PER_PUSKESMAS`` people left over
+    gets the extra ones in its most populous kecamatan, at villages. Points lie within
     ~150 m of a demo road and inside their kabupaten.
 
     Returns
@@ -205,41 +184,67 @@ def service_points() -> gpd.GeoDataFrame:
         phone numbers), ``opening_hours`` (OSM syntax), ``capacity`` (nullable Int64),
         ``attributes`` (dict), ``source_id`` (``"demo:sp:<n>"``) and Point ``geometry``.
         ``capacity`` means: puskesmas — people in the planned catchment; rumah_sakit —
-        beds; dukcapil, samsat, mpp — visits per day; polisi, kantor_camat — None. The
-        unit is repeated in ``attributes["capacity_unit"]``.
+        beds; dukcapil, samsat, mpp — visits per day; others — None. The unit is
+        repeated in ``attributes["capacity_unit"]``.
     """
     net = build_network()
     areas = kabupaten_geometries()
     rng = np.random.default_rng(SEED)
+    villages: dict[str, list[Coord]] = {}
+    names: dict[Coord, str] = {}
+    for v in net.villages:
+        villages.setdefault(v.kecamatan_code, []).append(v.at)
+        names[v.at] = v.name
     rows: list[dict[str, Any]] = []
     for kab in facts.KABUPATEN:
-        towns = [kab.capital] + [t.name for t in facts.TOWNS if t.kabupaten_code == kab.code]
-        sites = SiteFinder(net, areas[kab.code], towns)
-        n_pkm = max(len(towns), round(kab.population / PEOPLE_PER_PUSKESMAS))
-        plan: list[tuple[str, str, Coord, float]] = []
+        kecs = [k for k in demo_areas.kecamatan() if k.kabupaten_code == kab.code]
+        reached = [k for k in kecs if k.code in net.centres]
+        keys = sorted({kab.capital, *(net.centres[k.code] for k in reached)})
+        sites = SiteFinder(net, areas[kab.code], keys)
+        n_pkm = max(len(reached), round(kab.population / PEOPLE_PER_PUSKESMAS))
+        plan: list[tuple[str, str, str, Coord, float]] = []
         for category, slot in _CAPITAL_SLOTS.items():
             if category != "mpp" or kab.code in MPP_KABUPATEN:
-                plan.append((category, kab.capital, sites.grid_node(kab.capital, slot), 60.0))
-        plan += [("kantor_camat", t, sites.grid_node(t, (0, 0)), 60.0) for t in towns[1:]]
-        plan += [("puskesmas", t, sites.grid_node(t, (0, -1)), 60.0) for t in towns]
-        for k in range(n_pkm - len(towns)):
-            vertex = sites.road_vertex(rng) if k % 2 == 0 else None
-            if vertex is not None:
-                plan.append(("puskesmas", sites.nearest_town(vertex), vertex, 150.0))
-            else:
-                town = towns[k % len(towns)]
-                slot = (int(rng.integers(-2, 3)), int(rng.integers(-2, 3)))
-                plan.append(("puskesmas", town, sites.grid_node(town, slot), 60.0))
+                at = sites.grid_node(kab.capital, slot)
+                plan.append((category, kab.capital, "", at, 60.0))
+        for n, kec in enumerate(reached):
+            key, town = net.centres[kec.code], _label(kec.name)
+            plan.append(("kantor_camat", town, kec.code, sites.grid_node(key, (0, 0)), 0.0))
+            pkm = "puskesmas_rawat_inap" if n % 3 == 0 else "puskesmas"
+            plan.append((pkm, town, kec.code, sites.grid_node(key, (0, -1)), 60.0))
+        busiest = sorted(reached, key=lambda k: (-k.population, k.code))
+        for n in range(n_pkm - len(reached)):
+            kec = busiest[n % len(busiest)]
+            free = [c for c in villages.get(kec.code, []) if c not in sites.used]
+            at = free[0] if free else sites.grid_node(net.centres[kec.code], (1, 0))
+            sites.used.add(at)
+            plan.append(("puskesmas", _label(kec.name), kec.code, at, 60.0))
+        for kec in reached:
+            for at in villages.get(kec.code, []):
+                plan.append(("kantor_desa", names[at], kec.code, at, 60.0))
         seen: Counter[str] = Counter()
-        for category, town, at, max_m in plan:
+        for kind, town, kec_code, at, max_m in plan:
+            category = kind.removesuffix("_rawat_inap")
             rows.append(_service_row(category, town, kab, n_pkm, seen))
-            rows[-1]["geometry"] = jitter_point(at, max_m=max_m, rng=rng, inside=sites.area)
+            if kind != category:
+                rows[-1]["opening_hours"], rows[-1]["attributes"]["rawat_inap"] = "24/7", True
+            if kec_code:
+                rows[-1]["attributes"]["kecamatan_code"] = kec_code
+            rows[-1]["geometry"] = (
+                Point(at)
+                if max_m == 0
+                else jitter_point(at, max_m=max_m, rng=rng, inside=sites.area)
+            )
     for n, row in enumerate(rows, start=1):
         row["source_id"] = f"demo:sp:{n}"
     gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
     gdf["capacity"] = gdf["capacity"].astype("Int64")
     columns = ["category", "name", "address", "phone", "opening_hours", "capacity"]
     return gdf[[*columns, "attributes", "source_id", "geometry"]]
+
+
+def _label(name: str) -> str:
+    return name.removesuffix(demo_areas.GENERATED_SUFFIX)
 
 
 def _service_row(
@@ -258,14 +263,16 @@ def _service_row(
             "polisi": f"{'Polresta' if kab.code == '1871' else 'Polres'} {short} (demo)",
             "mpp": f"Mal Pelayanan Publik {short} (demo)",
             "kantor_camat": f"Kantor Camat {town} (demo)",
+            "kantor_desa": f"Kantor Kepala {town} (demo)",
+            "kantor_bupati": (
+                f"Kantor {'Wali Kota' if kab.code in {'1871', '1872'} else 'Bupati'} {short} (demo)"
+            ),
         }[category]
     capacity, unit = _capacity(category, kab, n_pkm)
     attributes: dict[str, Any] = {"demo": True, "kabupaten_code": kab.code, "town": town}
     if unit is not None:
         attributes["capacity_unit"] = unit
     hours = _HOURS[category]
-    if category == "puskesmas" and ((seen[town] == 1 and town == kab.capital) or seen[town] == 3):
-        hours, attributes["rawat_inap"] = "24/7", True
     return {
         "category": category,
         "name": name,

@@ -1,0 +1,219 @@
+"""DEMO local roads: kecamatan centres and generated villages with their roads.
+
+* **Kecamatan centres.** A kecamatan whose outline holds a town of :mod:`data.facts` uses
+  the town nearest to its centre; any other gets a cross of two streets at its centre (the
+  RBI Kantor Camat, see :mod:`data.boundaries`) and a kecamatan road (``tertiary``) to
+  its nearest one or two already connected towns, on land. A centre that no land road
+  can reach (an island kecamatan) gets no road and is listed in ``unreached``.
+* **Villages.** Every kecamatan gets generated villages (*desa*), one per
+  ``facts.VILLAGE_PATTERN`` km² of its land (at least 1, at most :data:`MAX_VILLAGES`),
+  at seeded random points on the part of the kecamatan that holds its centre. Each hangs
+  off the nearest already connected node of its kecamatan (the centre's grid or an
+  earlier village) by a village road of the kabupaten's class. Population is spread
+  along roads by the coverage model, so these roads decide where the people are.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from shapely.geometry import Point, Polygon
+
+from data import demo_areas, facts
+from data.demo_geometry import (
+    Coord,
+    LandRouter,
+    RoadSegment,
+    densify_path,
+    distance_m,
+    grid,
+    grid_segments,
+    pt,
+)
+
+SEED = 1877
+CENTRE_GRID_HALF = 1
+MAX_VILLAGES = 14
+MAX_LINK_M = 40_000.0
+SECOND_LINK_FACTOR = 1.6
+SECOND_LINK_MAX_M = 25_000.0
+VILLAGE_SPACING = 0.45  # minimum spacing as a share of sqrt(km² per village)
+
+
+@dataclass(frozen=True, slots=True)
+class Village:
+    """A generated village: its name, kecamatan code and road-end node."""
+
+    name: str
+    kecamatan_code: str
+    at: Coord
+
+
+@dataclass(frozen=True, slots=True)
+class LocalRoads:
+    """Kecamatan roads and village roads, with the anchor key of each kecamatan."""
+
+    segments: tuple[RoadSegment, ...]
+    centres: dict[str, str]
+    villages: tuple[Village, ...]
+    unreached: tuple[str, ...]
+
+
+def _short(name: str) -> str:
+    return name.removesuffix(demo_areas.GENERATED_SUFFIX)
+
+
+def _centre_anchors(
+    anchors: dict[str, Coord],
+) -> tuple[dict[str, str], list[demo_areas.DemoKecamatan]]:
+    """Kecamatan → existing town anchor key; and the kecamatan needing a new centre."""
+    towns = [k.capital for k in facts.KABUPATEN] + [t.name for t in facts.TOWNS]
+    centres: dict[str, str] = {}
+    new: list[demo_areas.DemoKecamatan] = []
+    for kec in demo_areas.kecamatan():
+        inside = [t for t in towns if kec.geometry.contains(Point(anchors[t]))]
+        if inside:
+            centres[kec.code] = min(inside, key=lambda t: math.dist(anchors[t], kec.centre))
+        else:
+            new.append(kec)
+    return centres, new
+
+
+def _link_centres(
+    new: list[demo_areas.DemoKecamatan],
+    anchors: dict[str, Coord],
+    connected: dict[str, Coord],
+    router: LandRouter,
+) -> tuple[list[RoadSegment], dict[str, str], list[str], dict[str, dict[tuple[int, int], Coord]]]:
+    """Kecamatan roads from each new centre to its nearest connected towns."""
+    segments: list[RoadSegment] = []
+    centres: dict[str, str] = {}
+    unreached: list[str] = []
+    grids: dict[str, dict[tuple[int, int], Coord]] = {}
+    todo = sorted(
+        new, key=lambda k: (min(distance_m(k.centre, c) for c in connected.values()), k.code)
+    )
+    for kec in todo:
+        at = pt(*kec.centre)
+        label = _short(kec.name)
+        key = f"kec:{kec.code}"
+        ranked = sorted(connected.items(), key=lambda kv: (distance_m(at, kv[1]), kv[0]))[:6]
+        links: list[tuple[str, list[Coord]]] = []
+        d0 = 0.0
+        for name, there in ranked:
+            d = distance_m(at, there)
+            if d > MAX_LINK_M or (links and d > min(SECOND_LINK_MAX_M, SECOND_LINK_FACTOR * d0)):
+                break
+            if router.on_land([at, there]):
+                links.append((name, [at, there]))
+                d0 = d0 or d
+            if len(links) == 2:
+                break
+        if not links and ranked:
+            path = router.path(at, ranked[0][1])
+            if path is not None and distance_m(at, ranked[0][1]) <= MAX_LINK_M:
+                links.append((ranked[0][0], path))
+        if not links:
+            unreached.append(kec.code)
+            continue
+        road = "unclassified" if kec.kabupaten_code in {"1811", "1813"} else "tertiary"
+        for _, path in links:
+            segments.append(
+                RoadSegment(road, f"Jalan Kecamatan {label} (demo)", None, 2, densify_path(path))
+            )
+        grids[key] = grid(at, half=CENTRE_GRID_HALF, land_dir=(0, 0), clip=router, cross=True)
+        segments += grid_segments(label, grids[key], is_port=False, half=CENTRE_GRID_HALF)
+        anchors[key] = at
+        connected[key] = at
+        centres[kec.code] = key
+    return segments, centres, unreached, grids
+
+
+def _sample_villages(
+    kec: demo_areas.DemoKecamatan, rng: np.random.Generator, router: LandRouter
+) -> list[Coord]:
+    """Seeded random village sites on the kecamatan part holding its centre."""
+    km2_each, _ = facts.VILLAGE_PATTERN.get(kec.kabupaten_code, facts.VILLAGE_PATTERN_DEFAULT)
+    parts = [p for p in shapely.get_parts(kec.geometry) if isinstance(p, Polygon)]
+    home = next(
+        (p for p in parts if p.contains(Point(kec.centre))), max(parts, key=lambda p: p.area)
+    )
+    share = demo_areas.area_km2(home)
+    n = max(1, min(MAX_VILLAGES, round(share / km2_each)))
+    spacing = VILLAGE_SPACING * math.sqrt(share / n) * 1_000.0
+    shapely.prepare(home)
+    minx, miny, maxx, maxy = home.bounds
+    out: list[Coord] = []
+    for _ in range(40 * n):
+        if len(out) == n:
+            break
+        c = pt(float(rng.uniform(minx, maxx)), float(rng.uniform(miny, maxy)))
+        if not home.contains(Point(c)):
+            continue
+        if distance_m(c, kec.centre) < spacing or any(distance_m(c, o) < spacing for o in out):
+            continue
+        out.append(c)
+    return out
+
+
+def build_local_roads(
+    anchors: dict[str, Coord],
+    grids: dict[str, dict[tuple[int, int], Coord]],
+    router: LandRouter,
+) -> LocalRoads:
+    """Kecamatan centres, kecamatan roads, villages and village roads (deterministic).
+
+    Parameters
+    ----------
+    anchors : dict
+        Named junctions of the main network; new centres are added (``"kec:<code>"``).
+    grids : dict
+        Street grids of the anchors; the new centres' grids are added.
+    router : LandRouter
+        Keeps every road on land.
+
+    Returns
+    -------
+    LocalRoads
+        The new segments, each kecamatan's anchor key, the villages and the kecamatan
+        no road reaches.
+    """
+    centres, new = _centre_anchors(anchors)
+    towns = {k: anchors[k] for k in (*centres.values(),)}
+    towns |= {k.capital: anchors[k.capital] for k in facts.KABUPATEN}
+    towns |= {t.name: anchors[t.name] for t in facts.TOWNS}
+    segments, more, unreached, new_grids = _link_centres(
+        new, anchors, dict(sorted(towns.items())), router
+    )
+    centres |= more
+    grids |= new_grids
+    rng = np.random.default_rng(SEED)
+    villages: list[Village] = []
+    for kec in demo_areas.kecamatan():
+        if kec.code not in centres:
+            continue
+        _, road = facts.VILLAGE_PATTERN.get(kec.kabupaten_code, facts.VILLAGE_PATTERN_DEFAULT)
+        label = _short(kec.name)
+        nodes = list(grids[centres[kec.code]].values())
+        sites = sorted(_sample_villages(kec, rng, router), key=lambda c: distance_m(c, kec.centre))
+        for n, site in enumerate(sites, start=1):
+            name = f"Desa {label} {n}"
+            for there in sorted(nodes, key=lambda c: distance_m(site, c))[:4]:
+                if router.on_land([there, site]):
+                    maxspeed = "30" if road == "residential" else None
+                    segments.append(
+                        RoadSegment(
+                            road,
+                            f"Jalan {name} (demo)",
+                            maxspeed,
+                            None,
+                            densify_path([there, site]),
+                        )
+                    )
+                    villages.append(Village(name, kec.code, site))
+                    nodes.append(site)
+                    break
+    return LocalRoads(tuple(segments), centres, tuple(villages), tuple(unreached))
