@@ -14,8 +14,8 @@ Derivation (all in UTM 48S metres):
 2. islands and slivers under :data:`MIN_PART_M2` are dropped;
 3. :func:`shapely.coverage_clean` removes gaps narrower than :data:`GAP_WIDTH_M` and
    overlaps, so neighbours share identical edges; holes of the province (rivers that
-   form kabupaten borders are left out of the source polygons) go to the neighbour
-   with the longest shared border; :func:`shapely.coverage_simplify`
+   form kabupaten borders are left out of the source polygons) are shared out, each
+   point to the nearest neighbour; :func:`shapely.coverage_simplify`
    simplifies the shared edges once (:data:`TOLERANCE_M`), keeping the topology;
 4. coordinates are rounded to :data:`NDIGITS` decimals (~11 m).
 
@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely.geometry import MultiPolygon, Point, Polygon, mapping, shape
+from shapely.geometry import MultiPoint, MultiPolygon, Point, Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from data import facts
@@ -147,16 +147,28 @@ def _pieces(kab: Any, kec: Any) -> tuple[list[BaseGeometry], list[dict[str, Any]
 
 
 def _fill_holes(geoms: list[BaseGeometry]) -> None:
-    """Give every hole of the province (gaps between the source's kabupaten) to a neighbour."""
+    """Share every hole of the province (gaps between the source's kabupaten) out.
+
+    Each point of a hole goes to the neighbour nearest to it: Voronoi cells of the
+    hole's boundary vertices (every ~100 m), each owned by the nearest neighbour.
+    """
     land = shapely.union_all(geoms)
     holes = [Polygon(ring) for part in shapely.get_parts(land) for ring in part.interiors]
     tree = shapely.STRtree(geoms)
     for hole in holes:
-        near = tree.query(hole, predicate="intersects")
-        touch = [(hole.buffer(1.0).intersection(geoms[i]).area, -int(i)) for i in near]
-        if touch:
-            best = -max(touch)[1]
-            geoms[best] = _multi(shapely.make_valid(geoms[best].union(hole.difference(land))))
+        gap = hole.difference(land)
+        near = tree.query(hole.buffer(1.0), predicate="intersects")
+        if gap.is_empty or len(near) == 0:
+            continue
+        xy = shapely.get_coordinates(shapely.segmentize(hole.exterior, 100.0))[:-1]
+        pts: Any = shapely.points(xy)
+        dist = shapely.distance(pts[:, None], np.asarray([geoms[i] for i in near])[None, :])
+        owner = near[np.argmin(dist, axis=1)]
+        cells = shapely.voronoi_polygons(MultiPoint(xy), extend_to=hole, ordered=True)
+        cell_list = np.asarray(list(cells.geoms), dtype=object)
+        for i in np.unique(owner):
+            part = shapely.union_all(cell_list[owner == i]).intersection(gap)
+            geoms[i] = _multi(shapely.make_valid(geoms[i].union(part)))
 
 
 def _centres(geoms: Sequence[BaseGeometry], meta: list[dict[str, Any]], offices: Any) -> None:

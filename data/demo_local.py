@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from shapely.geometry import Point, Polygon
+from shapely.geometry.base import BaseGeometry
 
 from data import demo_areas, facts
 from data.demo_geometry import (
@@ -133,9 +134,9 @@ def _link_centres(
 
 
 def _sample_villages(
-    kec: demo_areas.DemoKecamatan, rng: np.random.Generator, router: LandRouter
+    kec: demo_areas.DemoKecamatan, rng: np.random.Generator, avoid: BaseGeometry
 ) -> list[Coord]:
-    """Seeded random village sites on the kecamatan part holding its centre."""
+    """Seeded random village sites on the kecamatan part holding its centre, off ``avoid``."""
     km2_each, _ = facts.VILLAGE_PATTERN.get(kec.kabupaten_code, facts.VILLAGE_PATTERN_DEFAULT)
     parts = [p for p in shapely.get_parts(kec.geometry) if isinstance(p, Polygon)]
     home = next(
@@ -151,7 +152,7 @@ def _sample_villages(
         if len(out) == n:
             break
         c = pt(float(rng.uniform(minx, maxx)), float(rng.uniform(miny, maxy)))
-        if not home.contains(Point(c)):
+        if not home.contains(Point(c)) or avoid.contains(Point(c)):
             continue
         if distance_m(c, kec.centre) < spacing or any(distance_m(c, o) < spacing for o in out):
             continue
@@ -163,6 +164,8 @@ def build_local_roads(
     anchors: dict[str, Coord],
     grids: dict[str, dict[tuple[int, int], Coord]],
     router: LandRouter,
+    *,
+    avoid: BaseGeometry,
 ) -> LocalRoads:
     """Kecamatan centres, kecamatan roads, villages and village roads (deterministic).
 
@@ -174,6 +177,8 @@ def build_local_roads(
         Street grids of the anchors; the new centres' grids are added.
     router : LandRouter
         Keeps every road on land.
+    avoid : shapely geometry
+        Where no village may be (around toll roads, which motorcycles may not use).
 
     Returns
     -------
@@ -198,7 +203,7 @@ def build_local_roads(
         _, road = facts.VILLAGE_PATTERN.get(kec.kabupaten_code, facts.VILLAGE_PATTERN_DEFAULT)
         label = _short(kec.name)
         nodes = list(grids[centres[kec.code]].values())
-        sites = sorted(_sample_villages(kec, rng, router), key=lambda c: distance_m(c, kec.centre))
+        sites = sorted(_sample_villages(kec, rng, avoid), key=lambda c: distance_m(c, kec.centre))
         for n, site in enumerate(sites, start=1):
             name = f"Desa {label} {n}"
             for there in sorted(nodes, key=lambda c: distance_m(site, c))[:4]:

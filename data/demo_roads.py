@@ -148,7 +148,10 @@ def build_network() -> RoadNetwork:
                 raise RuntimeError(msg)
             line = detour
         segments.append(RoadSegment(highway, name, maxspeed, lanes, densify_path(line)))
-    local = build_local_roads(anchors, grids, router)
+    toll = shapely.union_all([LineString(s.coords) for s in segments if s.highway == "motorway"])
+    avoid = toll.buffer(TOLL_CLEARANCE_DEG * 1.2)
+    shapely.prepare(avoid)
+    local = build_local_roads(anchors, grids, router, avoid=avoid)
     segments += local.segments
     _check_connected(segments)
     return RoadNetwork(
