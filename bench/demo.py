@@ -44,17 +44,12 @@ LAYERS: dict[str, Callable[[], Any]] = {
 
 
 def _clear_caches() -> None:
-    for module in (demo, demo_roads):
-        for value in vars(module).values():
-            clear = getattr(value, "cache_clear", None)
-            if callable(clear):
-                clear()
-    boundaries = sys.modules.get("data.boundaries")
-    if boundaries is not None:
-        for value in vars(boundaries).values():
-            clear = getattr(value, "cache_clear", None)
-            if callable(clear):
-                clear()
+    for name, module in list(sys.modules.items()):
+        if name.startswith("data."):
+            for value in vars(module).values():
+                clear = getattr(value, "cache_clear", None)
+                if callable(clear):
+                    clear()
 
 
 def time_layers(repeat: int) -> dict[str, float]:

@@ -74,8 +74,11 @@ def _centre_anchors(
     towns = [k.capital for k in facts.KABUPATEN] + [t.name for t in facts.TOWNS]
     centres: dict[str, str] = {}
     new: list[demo_areas.DemoKecamatan] = []
+    xs = [anchors[t][0] for t in towns]
+    ys = [anchors[t][1] for t in towns]
     for kec in demo_areas.kecamatan():
-        inside = [t for t in towns if kec.geometry.contains(Point(anchors[t]))]
+        hit = shapely.contains_xy(kec.geometry, xs, ys)
+        inside = [t for t, ok in zip(towns, hit, strict=True) if ok]
         if inside:
             centres[kec.code] = min(inside, key=lambda t: math.dist(anchors[t], kec.centre))
         else:
@@ -147,16 +150,17 @@ def _sample_villages(
     spacing = VILLAGE_SPACING * math.sqrt(share / n) * 1_000.0
     shapely.prepare(home)
     minx, miny, maxx, maxy = home.bounds
+    xs = rng.uniform(minx, maxx, 40 * n)
+    ys = rng.uniform(miny, maxy, 40 * n)
+    ok = shapely.contains_xy(home, xs, ys) & ~shapely.contains_xy(avoid, xs, ys)
     out: list[Coord] = []
-    for _ in range(40 * n):
-        if len(out) == n:
-            break
-        c = pt(float(rng.uniform(minx, maxx)), float(rng.uniform(miny, maxy)))
-        if not home.contains(Point(c)) or avoid.contains(Point(c)):
-            continue
+    for x, y in zip(xs[ok], ys[ok], strict=True):
+        c = pt(float(x), float(y))
         if distance_m(c, kec.centre) < spacing or any(distance_m(c, o) < spacing for o in out):
             continue
         out.append(c)
+        if len(out) == n:
+            break
     return out
 
 

@@ -42,7 +42,8 @@ from data.demo_geometry import (
 )
 from data.demo_local import Village, build_local_roads
 
-GRID_HALF = 2  # a (2*GRID_HALF+1)^2 street grid around towns: 5 x 5 nodes, 40 segments
+GRID_HALF = 2  # capitals, ports, markets: a 5 x 5 street grid, 40 segments
+TOWN_GRID_HALF = 1  # other towns: 3 x 3, 12 segments
 TOLL_CLEARANCE_DEG = 0.01  # ~1.1 km: sites are placed this far from toll roads
 STRAIT_LON = 105.93  # every Lampung-side vertex is west of this, every Java-side one east
 _M_PER_DEG_LAT = 110_574.0
@@ -110,17 +111,18 @@ def build_network() -> RoadNetwork:
     router = LandRouter(demo_areas.land())
     grids: dict[str, dict[tuple[int, int], Coord]] = {}
     segments: list[RoadSegment] = []
-    grid_keys: list[tuple[str, str, tuple[int, int], bool]] = [
-        (kab.capital, kab.capital, (0, 0), False) for kab in facts.KABUPATEN
+    grid_keys: list[tuple[str, str, tuple[int, int], bool, int]] = [
+        (kab.capital, kab.capital, (0, 0), False, GRID_HALF) for kab in facts.KABUPATEN
     ]
-    grid_keys += [(t.name, t.name, (0, 0), False) for t in (*facts.TOWNS, *facts.JAVA_TOWNS)]
-    grid_keys += [(p.code, p.name, p.land_dir, True) for p in facts.PORTS]
-    grid_keys += [(m.slug, m.name, (0, 0), False) for m in facts.MARKETS]
-    for key, label, land_dir, is_port in grid_keys:
+    grid_keys += [(t.name, t.name, (0, 0), False, TOWN_GRID_HALF) for t in facts.TOWNS]
+    grid_keys += [(t.name, t.name, (0, 0), False, GRID_HALF) for t in facts.JAVA_TOWNS]
+    grid_keys += [(p.code, p.name, p.land_dir, True, GRID_HALF) for p in facts.PORTS]
+    grid_keys += [(m.slug, m.name, (0, 0), False, GRID_HALF) for m in facts.MARKETS]
+    for key, label, land_dir, is_port, half in grid_keys:
         anchor = anchors[key]
         clip = router if anchor[0] < STRAIT_LON else None
-        grids[key] = grid(anchor, half=GRID_HALF, land_dir=land_dir, clip=clip)
-        segments += grid_segments(label, grids[key], is_port=is_port, half=GRID_HALF)
+        grids[key] = grid(anchor, half=half, land_dir=land_dir, clip=clip)
+        segments += grid_segments(label, grids[key], is_port=is_port, half=half)
 
     seen: dict[frozenset[str], str] = {}
     main: list[tuple[str, str, str | None, int | None, str, str]] = []
@@ -220,6 +222,29 @@ def jitter_point(
     return Point(at)
 
 
+_VERTICES: dict[int, tuple[RoadNetwork, list[Coord], np.ndarray]] = {}
+
+
+def _main_road_vertices(net: RoadNetwork) -> tuple[list[Coord], np.ndarray]:
+    """Inner vertices of trunk/primary/secondary roads, and which are clear of toll roads."""
+    hit = _VERTICES.get(id(net))
+    if hit is not None and hit[0] is net:
+        return hit[1], hit[2]
+    toll = shapely.union_all(
+        [LineString(s.coords) for s in net.segments if s.highway == "motorway"]
+    )
+    vertices = [
+        c
+        for seg in net.segments
+        if seg.highway in {"trunk", "primary", "secondary"}
+        for c in seg.coords[1:-1]
+    ]
+    clear = ~shapely.dwithin(toll, shapely.points(vertices), TOLL_CLEARANCE_DEG)
+    _VERTICES.clear()
+    _VERTICES[id(net)] = (net, vertices, clear)
+    return vertices, clear
+
+
 class SiteFinder:
     """Free candidate sites in one area: street-grid nodes and main-road vertices.
 
@@ -232,21 +257,13 @@ class SiteFinder:
         self.area = area
         self.net = net
         self.used: set[Coord] = set()
-        self.grid = {
-            t: {k: c for k, c in net.grids[t].items() if area.contains(Point(c))} for t in towns
-        }
-        toll = shapely.union_all(
-            [LineString(s.coords) for s in net.segments if s.highway == "motorway"]
-        )
-        vertices = [
-            c
-            for seg in net.segments
-            if seg.highway in {"trunk", "primary", "secondary"}
-            for c in seg.coords[1:-1]
-        ]
-        ok = shapely.contains_xy(area, *np.array(vertices).T) & ~shapely.dwithin(
-            toll, shapely.points(vertices), TOLL_CLEARANCE_DEG
-        )
+        self.grid = {}
+        for t in towns:
+            nodes = list(net.grids[t].items())
+            inside = shapely.contains_xy(area, [c[0] for _, c in nodes], [c[1] for _, c in nodes])
+            self.grid[t] = {k: c for (k, c), ok in zip(nodes, inside, strict=True) if ok}
+        vertices, clear = _main_road_vertices(net)
+        ok = shapely.contains_xy(area, *np.array(vertices).T) & clear
         self.roads = [c for c, keep in zip(vertices, ok, strict=True) if keep]
         self.towns = towns
 

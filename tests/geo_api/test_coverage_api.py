@@ -69,7 +69,7 @@ def test_coverage_stats_json_csv_geojson(demo_client: TestClient):
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["demo"] is True
-    assert body["population_model"]["source_level"] == "kabupaten"
+    assert body["population_model"]["source_level"] == "kecamatan"  # demo kecamatan estimates
     areas = body["areas"]
     assert len(areas) == 15
     for a in areas:
@@ -163,10 +163,10 @@ def test_bad_input_is_400(demo_client: TestClient, path: str, params: dict, fiel
 
 def test_level_without_areas_is_422(demo_client: TestClient):
     r = demo_client.get(
-        "/coverage/stats", params={"category": "puskesmas", "minutes": "30", "level": "kecamatan"}
+        "/coverage/stats", params={"category": "puskesmas", "minutes": "30", "level": "desa"}
     )
     body = _err(r, 422, "level")
-    assert "kecamatan" in body["reason"]
+    assert "desa" in body["reason"]
 
 
 @pytest.mark.parametrize(
