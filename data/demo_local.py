@@ -8,8 +8,9 @@
 * **Villages.** Every kecamatan gets generated villages (*desa*), one per
   ``facts.VILLAGE_PATTERN`` km² of its land (at least 1, at most :data:`MAX_VILLAGES`),
   at seeded random points on the part of the kecamatan that holds its centre. Each hangs
-  off the nearest already connected node of its kecamatan (the centre's grid or an
-  earlier village) by a village road of the kabupaten's class. Population is spread
+  off the nearest already connected node of its kecamatan (the centre's grid, an
+  earlier village or a vertex of a main road, which then becomes a junction) by a
+  village road of the kabupaten's class. Population is spread
   along roads by the coverage model, so these roads decide where the people are.
 """
 
@@ -61,6 +62,7 @@ class LocalRoads:
     centres: dict[str, str]
     villages: tuple[Village, ...]
     unreached: tuple[str, ...]
+    splits: frozenset[Coord]
 
 
 def _short(name: str) -> str:
@@ -170,6 +172,7 @@ def build_local_roads(
     router: LandRouter,
     *,
     avoid: BaseGeometry,
+    main_vertices: list[Coord],
 ) -> LocalRoads:
     """Kecamatan centres, kecamatan roads, villages and village roads (deterministic).
 
@@ -183,12 +186,15 @@ def build_local_roads(
         Keeps every road on land.
     avoid : shapely geometry
         Where no village may be (around toll roads, which motorcycles may not use).
+    main_vertices : list
+        Inner vertices of the main roads (no toll roads) a village road may join; the
+        ones used are returned in ``splits``, where the caller must split those roads.
 
     Returns
     -------
     LocalRoads
-        The new segments, each kecamatan's anchor key, the villages and the kecamatan
-        no road reaches.
+        The new segments, each kecamatan's anchor key, the villages, the kecamatan no
+        road reaches and the main-road vertices that became junctions.
     """
     centres, new = _centre_anchors(anchors)
     towns = {k: anchors[k] for k in (*centres.values(),)}
@@ -201,12 +207,17 @@ def build_local_roads(
     grids |= new_grids
     rng = np.random.default_rng(SEED)
     villages: list[Village] = []
+    splits: set[Coord] = set()
+    mx = [c[0] for c in main_vertices]
+    my = [c[1] for c in main_vertices]
     for kec in demo_areas.kecamatan():
         if kec.code not in centres:
             continue
         _, road = facts.VILLAGE_PATTERN.get(kec.kabupaten_code, facts.VILLAGE_PATTERN_DEFAULT)
         label = _short(kec.name)
-        nodes = list(grids[centres[kec.code]].values())
+        on_main = shapely.contains_xy(kec.geometry, mx, my)
+        main_here = {c for c, ok in zip(main_vertices, on_main, strict=True) if ok}
+        nodes = list(grids[centres[kec.code]].values()) + sorted(main_here)
         sites = sorted(_sample_villages(kec, rng, avoid), key=lambda c: distance_m(c, kec.centre))
         for n, site in enumerate(sites, start=1):
             name = f"Desa {label} {n}"
@@ -224,5 +235,9 @@ def build_local_roads(
                     )
                     villages.append(Village(name, kec.code, site))
                     nodes.append(site)
+                    if there in main_here:
+                        splits.add(there)
                     break
-    return LocalRoads(tuple(segments), centres, tuple(villages), tuple(unreached))
+    return LocalRoads(
+        tuple(segments), centres, tuple(villages), tuple(unreached), frozenset(splits)
+    )

@@ -153,12 +153,33 @@ def build_network() -> RoadNetwork:
     toll = shapely.union_all([LineString(s.coords) for s in segments if s.highway == "motorway"])
     avoid = toll.buffer(TOLL_CLEARANCE_DEG * 1.2)
     shapely.prepare(avoid)
-    local = build_local_roads(anchors, grids, router, avoid=avoid)
-    segments += local.segments
+    main_vertices = [
+        c
+        for seg in segments
+        if seg.highway in {"trunk", "primary", "secondary"} and seg.coords[0][0] < STRAIT_LON
+        for c in seg.coords[1:-1]
+    ]
+    local = build_local_roads(anchors, grids, router, avoid=avoid, main_vertices=main_vertices)
+    segments = _split_at(segments, local.splits) + list(local.segments)
     _check_connected(segments)
     return RoadNetwork(
         tuple(segments), anchors, grids, local.centres, local.villages, local.unreached
     )
+
+
+def _split_at(segments: list[RoadSegment], at: frozenset[Coord]) -> list[RoadSegment]:
+    """The segments with every inner vertex in ``at`` turned into a junction (line end)."""
+    out: list[RoadSegment] = []
+    for seg in segments:
+        cuts = [i for i, c in enumerate(seg.coords[1:-1], start=1) if c in at]
+        if not cuts:
+            out.append(seg)
+            continue
+        for a, b in itertools.pairwise([0, *cuts, len(seg.coords) - 1]):
+            out.append(
+                RoadSegment(seg.highway, seg.name, seg.maxspeed, seg.lanes, seg.coords[a : b + 1])
+            )
+    return out
 
 
 def _label(key: str) -> str:
