@@ -17,41 +17,37 @@ Topology rules (the routing graph builder nodes only at shared vertices):
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
-from collections import deque
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import LineString, MultiPolygon, Point, Polygon
+from shapely.geometry import LineString, MultiPolygon, Point
 from shapely.geometry.base import BaseGeometry
 
-from data import facts
+from data import demo_areas, facts
+from data.demo_geometry import (
+    NDIGITS,
+    Coord,
+    LandRouter,
+    RoadSegment,
+    densify_path,
+    grid,
+    grid_segments,
+    pt,
+)
+from data.demo_local import Village, build_local_roads
 
-NDIGITS = 7
-GRID_SPACING_M = 400.0
-GRID_HALF = 2  # a (2*GRID_HALF+1)^2 street grid: 5 x 5 nodes, 40 street segments
-DENSIFY_M = 2_000.0
+GRID_HALF = 2  # capitals, ports, markets: a 5 x 5 street grid, 40 segments
+TOWN_GRID_HALF = 1  # other towns: 3 x 3, 12 segments
 TOLL_CLEARANCE_DEG = 0.01  # ~1.1 km: sites are placed this far from toll roads
 STRAIT_LON = 105.93  # every Lampung-side vertex is west of this, every Java-side one east
 _M_PER_DEG_LAT = 110_574.0
 _M_PER_DEG_LON_EQ = 111_320.0
-
-Coord = tuple[float, float]
-
-
-@dataclass(frozen=True, slots=True)
-class RoadSegment:
-    """One road line between two junctions."""
-
-    highway: str
-    name: str
-    maxspeed: str | None
-    lanes: int | None
-    coords: tuple[Coord, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,25 +61,9 @@ class RoadNetwork:
     segments: tuple[RoadSegment, ...]
     anchors: dict[str, Coord]
     grids: dict[str, dict[tuple[int, int], Coord]]
-
-
-def _pt(lon: float, lat: float) -> Coord:
-    return (round(lon, NDIGITS), round(lat, NDIGITS))
-
-
-def _distance_m(a: Coord, b: Coord) -> float:
-    """Equirectangular distance in metres (accurate to <0.1 % at these scales)."""
-    mean_lat = math.radians((a[1] + b[1]) / 2)
-    dx = (b[0] - a[0]) * _M_PER_DEG_LON_EQ * math.cos(mean_lat)
-    dy = (b[1] - a[1]) * _M_PER_DEG_LAT
-    return math.hypot(dx, dy)
-
-
-def _densify(a: Coord, b: Coord, *, step_m: float = DENSIFY_M) -> tuple[Coord, ...]:
-    """The line a→b with a vertex every ~``step_m``; a and b are kept bit-identical."""
-    n = max(1, math.ceil(_distance_m(a, b) / step_m))
-    inner = [_pt(a[0] + (b[0] - a[0]) * k / n, a[1] + (b[1] - a[1]) * k / n) for k in range(1, n)]
-    return (a, *inner, b)
+    centres: dict[str, str]
+    villages: tuple[Village, ...]
+    unreached: tuple[str, ...]
 
 
 def anchor_points() -> dict[str, Coord]:
@@ -96,96 +76,31 @@ def anchor_points() -> dict[str, Coord]:
     """
     anchors: dict[str, Coord] = {}
     for kab in facts.KABUPATEN:
-        anchors[kab.capital] = _pt(kab.lon, kab.lat)
+        anchors[kab.capital] = pt(kab.lon, kab.lat)
     for town in (*facts.TOWNS, *facts.JAVA_TOWNS):
-        anchors[town.name] = _pt(town.lon, town.lat)
+        anchors[town.name] = pt(town.lon, town.lat)
     for port in facts.PORTS:
-        anchors[port.code] = _pt(port.lon, port.lat)
+        anchors[port.code] = pt(port.lon, port.lat)
     for market in facts.MARKETS:
-        anchors[market.slug] = _pt(market.lon, market.lat)
+        anchors[market.slug] = pt(market.lon, market.lat)
     for key, (lon, lat) in facts.ROAD_WAYPOINTS.items():
-        anchors[key] = _pt(lon, lat)
+        anchors[key] = pt(lon, lat)
     return anchors
 
 
-def _grid(
-    anchor: Coord, *, land_dir: tuple[int, int], clip: Polygon | None
-) -> dict[tuple[int, int], Coord]:
-    """Street-grid nodes around ``anchor`` (offsets in grid steps from the anchor).
-
-    The grid is centred on the anchor, or shifted ``GRID_HALF`` steps towards
-    ``land_dir`` (ports sit on the grid's sea-side edge). Nodes outside ``clip`` are
-    dropped, and so are nodes no longer connected to the anchor.
-    """
-    step_lat = GRID_SPACING_M / _M_PER_DEG_LAT
-    step_lon = GRID_SPACING_M / (_M_PER_DEG_LON_EQ * math.cos(math.radians(anchor[1])))
-    ci, cj = land_dir[0] * GRID_HALF, land_dir[1] * GRID_HALF
-    offsets = [
-        (ci + i, cj + j)
-        for j in range(-GRID_HALF, GRID_HALF + 1)
-        for i in range(-GRID_HALF, GRID_HALF + 1)
-    ]
-    nodes = {
-        (i, j): anchor
-        if (i, j) == (0, 0)
-        else _pt(anchor[0] + i * step_lon, anchor[1] + j * step_lat)
-        for i, j in offsets
-    }
-    if clip is not None:
-        inside = shapely.contains_xy(
-            clip, [c[0] for c in nodes.values()], [c[1] for c in nodes.values()]
-        )
-        nodes = {
-            k: c for (k, c), ok in zip(nodes.items(), inside, strict=True) if ok or k == (0, 0)
-        }
-    reached = {(0, 0)}
-    queue = deque([(0, 0)])
-    while queue:
-        i, j = queue.popleft()
-        for nb in ((i + 1, j), (i - 1, j), (i, j + 1), (i, j - 1)):
-            if nb in nodes and nb not in reached:
-                reached.add(nb)
-                queue.append(nb)
-    return {k: c for k, c in nodes.items() if k in reached}
-
-
-def _grid_segments(
-    label: str, nodes: dict[tuple[int, int], Coord], *, is_port: bool
-) -> list[RoadSegment]:
-    """The street segments joining horizontally/vertically adjacent grid nodes."""
-    segments: list[RoadSegment] = []
-    for (i, j), a in nodes.items():
-        for nb in ((i + 1, j), (i, j + 1)):
-            b = nodes.get(nb)
-            if b is None:
-                continue
-            horizontal = nb[1] == j
-            if is_port:
-                segments.append(
-                    RoadSegment("service", f"Jalan Kawasan {label} (demo)", "20", None, (a, b))
-                )
-            elif (horizontal and j == 0) or (not horizontal and i == 0):
-                segments.append(
-                    RoadSegment("tertiary", f"Jalan Poros {label} (demo)", None, 2, (a, b))
-                )
-            else:
-                kind, index = ("Baris", j) if horizontal else ("Lajur", i)
-                line = f"{kind} {index + GRID_HALF + 1}"
-                segments.append(
-                    RoadSegment(
-                        "residential", f"Jalan Lingkungan {label} {line} (demo)", "30", None, (a, b)
-                    )
-                )
-    return segments
-
-
+@functools.lru_cache(maxsize=1)
 def build_network() -> RoadNetwork:
-    """Build the demo road network (deterministic, no randomness).
+    """Build the demo road network (deterministic; cached per process).
+
+    Main corridors run between the towns of :mod:`data.facts` and follow the land
+    (:class:`data.demo_land.LandRouter`); every kecamatan centre gets a small street grid
+    and a kecamatan road to its nearest neighbours; generated villages hang off the
+    centres by village roads (:mod:`data.demo_villages`).
 
     Returns
     -------
     RoadNetwork
-        Segments, named anchors and the street grid of each town, port and market.
+        Segments, named anchors, street grids, kecamatan centres and villages.
 
     Raises
     ------
@@ -193,21 +108,21 @@ def build_network() -> RoadNetwork:
         If the generated network breaks its own topology rules (a bug in the tables).
     """
     anchors = anchor_points()
-    outline = Polygon(facts.LAMPUNG_OUTLINE)
-    shapely.prepare(outline)
+    router = LandRouter(demo_areas.land())
     grids: dict[str, dict[tuple[int, int], Coord]] = {}
     segments: list[RoadSegment] = []
-    grid_keys: list[tuple[str, str, tuple[int, int], bool]] = [
-        (kab.capital, kab.capital, (0, 0), False) for kab in facts.KABUPATEN
+    grid_keys: list[tuple[str, str, tuple[int, int], bool, int]] = [
+        (kab.capital, kab.capital, (0, 0), False, GRID_HALF) for kab in facts.KABUPATEN
     ]
-    grid_keys += [(t.name, t.name, (0, 0), False) for t in (*facts.TOWNS, *facts.JAVA_TOWNS)]
-    grid_keys += [(p.code, p.name, p.land_dir, True) for p in facts.PORTS]
-    grid_keys += [(m.slug, m.name, (0, 0), False) for m in facts.MARKETS]
-    for key, label, land_dir, is_port in grid_keys:
+    grid_keys += [(t.name, t.name, (0, 0), False, TOWN_GRID_HALF) for t in facts.TOWNS]
+    grid_keys += [(t.name, t.name, (0, 0), False, GRID_HALF) for t in facts.JAVA_TOWNS]
+    grid_keys += [(p.code, p.name, p.land_dir, True, GRID_HALF) for p in facts.PORTS]
+    grid_keys += [(m.slug, m.name, (0, 0), False, GRID_HALF) for m in facts.MARKETS]
+    for key, label, land_dir, is_port, half in grid_keys:
         anchor = anchors[key]
-        clip = outline if anchor[0] < STRAIT_LON else None
-        grids[key] = _grid(anchor, land_dir=land_dir, clip=clip)
-        segments += _grid_segments(label, grids[key], is_port=is_port)
+        clip = router if anchor[0] < STRAIT_LON else None
+        grids[key] = grid(anchor, half=half, land_dir=land_dir, clip=clip)
+        segments += grid_segments(label, grids[key], is_port=is_port, half=half)
 
     seen: dict[frozenset[str], str] = {}
     main: list[tuple[str, str, str | None, int | None, str, str]] = []
@@ -227,11 +142,44 @@ def build_network() -> RoadNetwork:
             msg = f"road segment {a} – {b} is defined twice ({seen[pair]}, {name})"
             raise RuntimeError(msg)
         seen[pair] = name
-        segments.append(
-            RoadSegment(highway, name, maxspeed, lanes, _densify(anchors[a], anchors[b]))
-        )
+        line = [anchors[a], anchors[b]]
+        if anchors[a][0] < STRAIT_LON:
+            detour = router.path(anchors[a], anchors[b])
+            if detour is None:
+                msg = f"road segment {a} – {b} ({name}) cannot stay on land"
+                raise RuntimeError(msg)
+            line = detour
+        segments.append(RoadSegment(highway, name, maxspeed, lanes, densify_path(line)))
+    toll = shapely.union_all([LineString(s.coords) for s in segments if s.highway == "motorway"])
+    avoid = toll.buffer(TOLL_CLEARANCE_DEG * 1.2)
+    shapely.prepare(avoid)
+    main_vertices = [
+        c
+        for seg in segments
+        if seg.highway in {"trunk", "primary", "secondary"} and seg.coords[0][0] < STRAIT_LON
+        for c in seg.coords[1:-1]
+    ]
+    local = build_local_roads(anchors, grids, router, avoid=avoid, main_vertices=main_vertices)
+    segments = _split_at(segments, local.splits) + list(local.segments)
     _check_connected(segments)
-    return RoadNetwork(tuple(segments), anchors, grids)
+    return RoadNetwork(
+        tuple(segments), anchors, grids, local.centres, local.villages, local.unreached
+    )
+
+
+def _split_at(segments: list[RoadSegment], at: frozenset[Coord]) -> list[RoadSegment]:
+    """The segments with every inner vertex in ``at`` turned into a junction (line end)."""
+    out: list[RoadSegment] = []
+    for seg in segments:
+        cuts = [i for i, c in enumerate(seg.coords[1:-1], start=1) if c in at]
+        if not cuts:
+            out.append(seg)
+            continue
+        for a, b in itertools.pairwise([0, *cuts, len(seg.coords) - 1]):
+            out.append(
+                RoadSegment(seg.highway, seg.name, seg.maxspeed, seg.lanes, seg.coords[a : b + 1])
+            )
+    return out
 
 
 def _label(key: str) -> str:
@@ -295,6 +243,29 @@ def jitter_point(
     return Point(at)
 
 
+_VERTICES: dict[int, tuple[RoadNetwork, list[Coord], np.ndarray]] = {}
+
+
+def _main_road_vertices(net: RoadNetwork) -> tuple[list[Coord], np.ndarray]:
+    """Inner vertices of trunk/primary/secondary roads, and which are clear of toll roads."""
+    hit = _VERTICES.get(id(net))
+    if hit is not None and hit[0] is net:
+        return hit[1], hit[2]
+    toll = shapely.union_all(
+        [LineString(s.coords) for s in net.segments if s.highway == "motorway"]
+    )
+    vertices = [
+        c
+        for seg in net.segments
+        if seg.highway in {"trunk", "primary", "secondary"}
+        for c in seg.coords[1:-1]
+    ]
+    clear = ~shapely.dwithin(toll, shapely.points(vertices), TOLL_CLEARANCE_DEG)
+    _VERTICES.clear()
+    _VERTICES[id(net)] = (net, vertices, clear)
+    return vertices, clear
+
+
 class SiteFinder:
     """Free candidate sites in one area: street-grid nodes and main-road vertices.
 
@@ -307,21 +278,13 @@ class SiteFinder:
         self.area = area
         self.net = net
         self.used: set[Coord] = set()
-        self.grid = {
-            t: {k: c for k, c in net.grids[t].items() if area.contains(Point(c))} for t in towns
-        }
-        toll = shapely.union_all(
-            [LineString(s.coords) for s in net.segments if s.highway == "motorway"]
-        )
-        vertices = [
-            c
-            for seg in net.segments
-            if seg.highway in {"trunk", "primary", "secondary"}
-            for c in seg.coords[1:-1]
-        ]
-        ok = shapely.contains_xy(area, *np.array(vertices).T) & ~shapely.dwithin(
-            toll, shapely.points(vertices), TOLL_CLEARANCE_DEG
-        )
+        self.grid = {}
+        for t in towns:
+            nodes = list(net.grids[t].items())
+            inside = shapely.contains_xy(area, [c[0] for _, c in nodes], [c[1] for _, c in nodes])
+            self.grid[t] = {k: c for (k, c), ok in zip(nodes, inside, strict=True) if ok}
+        vertices, clear = _main_road_vertices(net)
+        ok = shapely.contains_xy(area, *np.array(vertices).T) & clear
         self.roads = [c for c, keep in zip(vertices, ok, strict=True) if keep]
         self.towns = towns
 

@@ -96,56 +96,87 @@ POPULATION_YEAR = 2023
 POPULATION_SOURCE = "BPS, Lampung Dalam Angka 2024"
 
 KABUPATEN: tuple[Kabupaten, ...] = (
-    Kabupaten("1801", "Kabupaten Lampung Barat", "Liwa", 104.08, -5.03, 303931),
-    Kabupaten("1802", "Kabupaten Tanggamus", "Kota Agung", 104.62, -5.49, 659818),
-    Kabupaten("1803", "Kabupaten Lampung Selatan", "Kalianda", 105.59, -5.73, 1090174),
-    Kabupaten("1804", "Kabupaten Lampung Timur", "Sukadana", 105.55, -5.07, 1137434),
+    Kabupaten("1801", "Kabupaten Lampung Barat", "Liwa", 104.08, -5.037, 303931),
+    Kabupaten("1802", "Kabupaten Tanggamus", "Kota Agung", 104.625, -5.492, 659818),
+    Kabupaten("1803", "Kabupaten Lampung Selatan", "Kalianda", 105.592, -5.722, 1090174),
+    Kabupaten("1804", "Kabupaten Lampung Timur", "Sukadana", 105.55, -5.066, 1137434),
     Kabupaten("1805", "Kabupaten Lampung Tengah", "Gunung Sugih", 105.21, -4.97, 1522426),
-    Kabupaten("1806", "Kabupaten Lampung Utara", "Kotabumi", 104.89, -4.83, 635903),
-    Kabupaten("1807", "Kabupaten Way Kanan", "Blambangan Umpu", 104.56, -4.44, 485056),
-    Kabupaten("1808", "Kabupaten Tulang Bawang", "Menggala", 105.25, -4.47, 431623),
-    Kabupaten("1809", "Kabupaten Pesawaran", "Gedong Tataan", 105.09, -5.38, 492474),
-    Kabupaten("1810", "Kabupaten Pringsewu", "Pringsewu", 104.97, -5.36, 409858),
-    Kabupaten("1811", "Kabupaten Mesuji", "Mesuji", 105.40, -4.00, 235546),
-    Kabupaten("1812", "Kabupaten Tulang Bawang Barat", "Panaragan", 105.09, -4.48, 291437),
-    Kabupaten("1813", "Kabupaten Pesisir Barat", "Krui", 103.94, -5.19, 165937),
-    Kabupaten("1871", "Kota Bandar Lampung", "Tanjung Karang", 105.26, -5.43, 1234988),
-    Kabupaten("1872", "Kota Metro", "Metro", 105.31, -5.11, 172505),
+    Kabupaten("1806", "Kabupaten Lampung Utara", "Kotabumi", 104.881, -4.813, 635903),
+    Kabupaten("1807", "Kabupaten Way Kanan", "Blambangan Umpu", 104.519, -4.508, 485056),
+    Kabupaten("1808", "Kabupaten Tulang Bawang", "Menggala", 105.246, -4.493, 431623),
+    Kabupaten("1809", "Kabupaten Pesawaran", "Gedong Tataan", 105.163, -5.366, 492474),
+    Kabupaten("1810", "Kabupaten Pringsewu", "Pringsewu", 104.975, -5.359, 409858),
+    Kabupaten("1811", "Kabupaten Mesuji", "Mesuji", 105.493, -3.845, 235546),
+    Kabupaten("1812", "Kabupaten Tulang Bawang Barat", "Panaragan", 105.089, -4.482, 291437),
+    Kabupaten("1813", "Kabupaten Pesisir Barat", "Krui", 103.934, -5.188, 165937),
+    Kabupaten("1871", "Kota Bandar Lampung", "Tanjung Karang", 105.247, -5.419, 1234988),
+    Kabupaten("1872", "Kota Metro", "Metro", 105.306, -5.116, 172505),
 )
-
-# Kota areas are drawn as discs around the capital (radius in metres), roughly matching
-# their real land area (Bandar Lampung ~197 km², Metro ~69 km²).
-CITY_RADIUS_M: dict[str, float] = {"1871": 9_000.0, "1872": 6_000.0}
 
 # Other towns (kecamatan centres) per kabupaten: "code: Name lon lat, Name lon lat, ...".
+# Outside Lampung Tengah, capitals and towns sit at the RBI *Kantor Camat* of their
+# kecamatan (rounded to 0.001 degree; see data/boundaries.py), so they lie in the real
+# outlines. Lampung Tengah's are approximate (general knowledge, ~0.01 degree).
 _TOWN_TABLE: tuple[str, ...] = (
-    "1801: Sekincau 104.29 -5.08, Sumber Jaya 104.38 -4.97, Belalau 104.16 -5.11",
-    "1802: Talang Padang 104.76 -5.37, Gisting 104.7 -5.43, Pulau Panggung 104.67 -5.28, "
-    "Wonosobo 104.52 -5.46, Limau 104.84 -5.62",
-    "1803: Natar 105.21 -5.3, Jati Agung 105.33 -5.3, Tanjung Bintang 105.38 -5.42, "
-    "Katibung 105.4 -5.53, Sidomulyo 105.54 -5.58, Penengahan 105.68 -5.78, "
-    "Ketapang 105.79 -5.62",
-    "1804: Pekalongan 105.4 -5.06, Way Jepara 105.7 -5.18, Labuhan Maringgai 105.79 -5.33, "
-    "Sekampung 105.46 -5.18, Purbolinggo 105.5 -4.98, Jabung 105.58 -5.42",
+    "1801: Sekincau 104.295 -5.021, Sumber Jaya 104.487 -5.009, Belalau 104.192 -4.994",
+    "1802: Talang Padang 104.784 -5.364, Gisting 104.739 -5.423, "
+    "Pulau Panggung 104.745 -5.318, Wonosobo 104.52 -5.465, Limau 104.809 -5.601",
+    "1803: Natar 105.193 -5.308, Jati Agung 105.346 -5.319, Tanjung Bintang 105.42 -5.418, "
+    "Katibung 105.445 -5.533, Sidomulyo 105.521 -5.585, Penengahan 105.685 -5.748, "
+    "Ketapang 105.773 -5.734",
+    "1804: Pekalongan 105.356 -5.084, Way Jepara 105.705 -5.177, "
+    "Labuhan Maringgai 105.801 -5.346, Sekampung 105.435 -5.133, Purbolinggo 105.501 -4.973, "
+    "Jabung 105.672 -5.458",
     "1805: Terbanggi Besar 105.2 -4.86, Kota Gajah 105.33 -4.98, "
     "Seputih Banyak 105.54 -4.83, Rumbia 105.62 -4.7, Kalirejo 104.97 -5.13",
-    "1806: Bukit Kemuning 104.54 -4.73, Abung Selatan 104.95 -4.92, Abung Timur 105.03 -4.73",
-    "1807: Baradatu 104.64 -4.58, Kasui 104.43 -4.53, Banjit 104.35 -4.43, "
-    "Pakuan Ratu 104.83 -4.22",
-    "1808: Unit 2 105.33 -4.4, Gedung Aji 105.55 -4.4, Dente Teladas 105.78 -4.55, "
-    "Rawajitu 105.76 -4.22",
-    "1809: Negeri Katon 105.13 -5.28, Kedondong 105.02 -5.44, Tegineneng 105.19 -5.17, "
-    "Padang Cermin 105.14 -5.55, Punduh Pidada 105.05 -5.66",
-    "1810: Pagelaran 104.92 -5.41, Sukoharjo 104.97 -5.28, Gadingrejo 105.03 -5.35",
-    "1811: Simpang Pematang 105.29 -4.13, Tanjung Raya 105.45 -4.15, "
-    "Way Serdang 105.1 -4.05, Mesuji Timur 105.65 -3.95",
-    "1812: Tumijajar 105.02 -4.4, Lambu Kibang 105.0 -4.57, Gunung Agung 104.95 -4.3",
-    "1813: Pesisir Utara 103.86 -5.07, Lemong 103.73 -4.97, Biha 104.03 -5.33, "
-    "Ngambur 104.12 -5.44, Bengkunat 104.3 -5.6",
-    "1871: Teluk Betung 105.265 -5.455, Kedaton 105.245 -5.395, Rajabasa 105.235 -5.365, "
-    "Sukarame 105.305 -5.385",
-    "1872: Metro Utara 105.305 -5.085, Metro Timur 105.34 -5.115, Metro Selatan 105.3 -5.14",
+    "1806: Bukit Kemuning 104.577 -4.861, Abung Selatan 104.962 -4.875, Abung Timur 104.935 -4.754",
+    "1807: Baradatu 104.545 -4.729, Kasui 104.453 -4.71, Banjit 104.488 -4.794, "
+    "Pakuan Ratu 104.721 -4.342",
+    "1808: Unit 2 105.221 -4.301, Gedung Aji 105.36 -4.317, Dente Teladas 105.792 -4.425, "
+    "Rawajitu 105.707 -4.21",
+    "1809: Negeri Katon 105.101 -5.309, Kedondong 105.0 -5.467, Tegineneng 105.126 -5.179, "
+    "Padang Cermin 105.077 -5.604, Punduh Pidada 105.145 -5.741",
+    "1810: Pagelaran 104.93 -5.371, Sukoharjo 104.983 -5.303, Gadingrejo 105.062 -5.375",
+    "1811: Simpang Pematang 105.246 -4.019, Tanjung Raya 105.339 -3.988, "
+    "Way Serdang 105.159 -4.174, Mesuji Timur 105.562 -3.996",
+    "1812: Tumijajar 105.1 -4.622, Lambu Kibang 105.156 -4.337, Gunung Agung 105.052 -4.24",
+    "1813: Pesisir Utara 103.767 -5.031, Lemong 103.685 -4.957, Biha 104.016 -5.319, "
+    "Ngambur 104.137 -5.437, Bengkunat 104.233 -5.524",
+    "1871: Teluk Betung 105.254 -5.445, Kedaton 105.261 -5.393, Rajabasa 105.231 -5.371, "
+    "Sukarame 105.293 -5.376",
+    "1872: Metro Utara 105.286 -5.094, Metro Timur 105.328 -5.12, Metro Selatan 105.302 -5.157",
 )
+
+# The RBI source has no kecamatan file for Lampung Tengah, so the DEMO generates its 28
+# kecamatan as Voronoi cells of these approximate centres (general knowledge, ~0.02
+# degree), clipped to the real kabupaten outline. Names are the real kecamatan names;
+# the outlines are GENERATED and labelled so.
+LAMPUNG_TENGAH_KECAMATAN = (
+    "Gunung Sugih 105.21 -4.97, Terbanggi Besar 105.2 -4.86, Kota Gajah 105.33 -4.98, "
+    "Seputih Banyak 105.54 -4.83, Rumbia 105.62 -4.7, Kalirejo 104.97 -5.13, "
+    "Padang Ratu 104.85 -5.03, Selagai Lingga 104.7 -5.1, Pubian 105.05 -5.02, "
+    "Anak Tuha 105.1 -5.08, Anak Ratu Aji 104.98 -4.98, Sendang Agung 104.85 -5.13, "
+    "Bangun Rejo 105.03 -5.13, Bekri 105.16 -5.06, Bumi Ratu Nuban 105.23 -5.04, "
+    "Trimurjo 105.27 -5.08, Punggur 105.31 -5.04, Seputih Raman 105.36 -4.92, "
+    "Seputih Agung 105.3 -4.89, Way Pengubuan 105.12 -4.8, Terusan Nunyai 105.22 -4.72, "
+    "Seputih Mataram 105.4 -4.82, Bandar Mataram 105.38 -4.62, Way Seputih 105.46 -4.9, "
+    "Bumi Nabung 105.53 -4.87, Putra Rumbia 105.68 -4.62, Seputih Surabaya 105.63 -4.78, "
+    "Bandar Surabaya 105.72 -4.72"
+)
+
+# ASSUMPTION (demo planning figures, not statistics): how the generated villages and their
+# roads look per kabupaten/kota. ``km2`` is the land area per generated village (desa)
+# and ``road`` the OSM class of village roads. The two kota are dense and paved; Pesisir
+# Barat (a narrow coast below the Bukit Barisan range) and Mesuji (swamp and plantation
+# land) have sparse villages on unpaved roads, as planners there report; everything
+# else is in between. These choices make the demo's coverage differ the way it does.
+VILLAGE_PATTERN: dict[str, tuple[float, str]] = {
+    "1871": (2.0, "residential"),
+    "1872": (3.0, "residential"),
+    "1813": (22.0, "track"),
+    "1811": (22.0, "track"),
+}
+VILLAGE_PATTERN_DEFAULT: tuple[float, str] = (18.0, "unclassified")
 
 
 def _places(table: str) -> list[tuple[str, float, float]]:
@@ -155,12 +186,6 @@ def _places(table: str) -> list[tuple[str, float, float]]:
         name, lon, lat = item.strip().rsplit(" ", 2)
         out.append((name, float(lon), float(lat)))
     return out
-
-
-def _coords(table: str) -> tuple[tuple[float, float], ...]:
-    """Parse ``"lon lat, lon lat"`` into (lon, lat) tuples."""
-    pairs = [item.split() for item in table.split(",")]
-    return tuple((float(lon), float(lat)) for lon, lat in pairs)
 
 
 TOWNS: tuple[Town, ...] = tuple(
@@ -179,19 +204,6 @@ JAVA_TOWNS: tuple[Town, ...] = (
     Town("Jakarta", "3173", 106.827, -6.175),
 )
 
-# Hand-drawn, strongly simplified outline of Lampung province (lon, lat), clockwise from
-# the Bengkulu border on the west coast; it follows Semangka Bay and Lampung Bay in the
-# south and the Sunda Strait / Java Sea coast in the east.
-LAMPUNG_OUTLINE: tuple[tuple[float, float], ...] = _coords(
-    "103.60 -4.88, 103.95 -4.72, 104.20 -4.62, 104.25 -4.38, 104.45 -4.10, 104.80 -4.02, "
-    "105.10 -3.88, 105.40 -3.74, 105.80 -3.88, 105.90 -4.20, 105.88 -4.70, 105.92 -5.05, "
-    "105.86 -5.40, 105.84 -5.70, 105.765 -5.865, 105.757 -5.885, 105.755 -5.90, "
-    "105.64 -5.86, 105.57 -5.77, 105.48 -5.68, 105.38 -5.56, 105.33 -5.49, "
-    "105.26 -5.475, 105.20 -5.52, 105.14 -5.60, 105.05 -5.72, 104.92 -5.80, "
-    "104.75 -5.66, 104.65 -5.53, 104.56 -5.55, 104.52 -5.70, 104.58 -5.93, 104.40 -5.80, "
-    "104.15 -5.54, 103.90 -5.22"
-)
-
 # Toll interchanges (T:) and other waypoints (W:) along the real corridors (approximate).
 ROAD_WAYPOINTS: dict[str, tuple[float, float]] = {
     name: (lon, lat)
@@ -200,10 +212,10 @@ ROAD_WAYPOINTS: dict[str, tuple[float, float]] = {
         "T:Lematang 105.37 -5.37, T:Kotabaru 105.31 -5.3, T:Natar 105.225 -5.27, "
         "T:Tegineneng 105.2 -5.15, T:Gunung Sugih 105.185 -4.985, "
         "T:Terbanggi Besar 105.17 -4.88, T:Menggala 105.205 -4.52, "
-        "T:Simpang Pematang 105.26 -4.15, T:Batas Sumatera Selatan 105.275 -3.81, "
-        "W:Batas Sumatera Selatan 105.31 -3.81, W:Batas Way Kanan 104.5 -4.16, "
+        "T:Simpang Pematang 105.26 -4.15, T:Batas Sumatera Selatan 105.288 -3.815, "
+        "W:Batas Sumatera Selatan 105.31 -3.81, W:Batas Way Kanan 104.541 -4.264, "
         "W:Batas Bengkulu 103.645 -4.905, W:Semaka 104.45 -5.56, W:Liwa-Krui 104.0 -5.12, "
-        "W:Braja Selebah 105.8 -5.02, W:Pantai Timur 105.78 -4.75, W:Lempasing 105.2 -5.49, "
+        "W:Braja Selebah 105.8 -5.02, W:Pantai Timur 105.78 -4.75, W:Lempasing 105.227 -5.481, "
         "T:Merak 106.028 -5.962, T:Cilegon Barat 106.03 -5.99, T:Cilegon Timur 106.08 -6.03, "
         "T:Serang Barat 106.12 -6.095, T:Serang Timur 106.19 -6.125, T:Ciujung 106.3 -6.15, "
         "T:Balaraja Barat 106.42 -6.185, T:Balaraja Timur 106.47 -6.205, "

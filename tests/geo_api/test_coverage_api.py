@@ -75,10 +75,13 @@ def test_coverage_stats_json_csv_geojson(demo_client: TestClient):
     body = r.json()
     assert body["demo"] is True
     model = body["population_model"]
-    assert model["source_level"] == "kabupaten"
-    # no settlements in the demo, no raster: road length, every kabupaten has roads
-    assert model["method"] == "road_length" and model["fallbacks"] == []
-    assert model["areas_by_method"] == {"road_length": 15}
+    assert model["source_level"] == "kecamatan"  # demo kecamatan estimates
+    # no settlements in the demo, no raster: road length; kecamatan without any road
+    # (islands without a ferry in the demo) are spread uniformly and listed
+    assert model["method"] == "road_length"
+    assert model["areas_by_method"]["road_length"] > 200
+    assert sum(model["areas_by_method"].values()) == 226
+    assert len(model["fallbacks"]) == 226 - model["areas_by_method"]["road_length"]
     assert model["data"]["road_length"]["road_km"] > 100
     assert "road length" in model["description"] and "road" in model["weighting"]
     areas = body["areas"]
@@ -174,10 +177,10 @@ def test_bad_input_is_400(demo_client: TestClient, path: str, params: dict, fiel
 
 def test_level_without_areas_is_422(demo_client: TestClient):
     r = demo_client.get(
-        "/coverage/stats", params={"category": "puskesmas", "minutes": "30", "level": "kecamatan"}
+        "/coverage/stats", params={"category": "puskesmas", "minutes": "30", "level": "desa"}
     )
     body = _err(r, 422, "level")
-    assert "kecamatan" in body["reason"]
+    assert "desa" in body["reason"]
 
 
 @pytest.mark.parametrize(
