@@ -225,10 +225,12 @@ class Snapper:
                     f"farther than the {max_distance_m:.0f} m snapping limit"
                 )
             else:
+                dist = self._distance_to_area(lon, lat)
                 w, s_, e, n = self.bounds
                 msg = (
-                    f"location ({lon:.6f}, {lat:.6f}) lies outside the road network's area "
-                    f"(lon {w:.3f}..{e:.3f}, lat {s_:.3f}..{n:.3f})"
+                    f"location ({lon:.6f}, {lat:.6f}) is more than {dist / 1000:,.0f} km from "
+                    f"the road network (lon {w:.3f}..{e:.3f}, lat {s_:.3f}..{n:.3f}), farther "
+                    f"than the {max_distance_m:.0f} m snapping limit"
                 )
             raise OffNetworkError(
                 msg, distance_m=dist, max_distance_m=max_distance_m, lon=lon, lat=lat
@@ -318,6 +320,16 @@ class Snapper:
             float(np.max(cg.node_lon)),
             float(np.max(cg.node_lat)),
         )
+
+    def _distance_to_area(self, lon: float, lat: float) -> float:
+        """Geodesic metres to the network's bounding box (a lower bound; inf if not finite)."""
+        if not (np.isfinite(lon) and np.isfinite(lat)):
+            return float("inf")
+        w, s, e, n = self.bounds
+        _, _, d = pyproj.Geod(ellps="WGS84").inv(
+            lon, lat, min(max(lon, w), e), min(max(lat, s), n)
+        )
+        return float(d)
 
     def _near_area(
         self, lon: NDArray[np.float64], lat: NDArray[np.float64], pad_m: float

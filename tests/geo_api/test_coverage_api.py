@@ -329,6 +329,10 @@ def test_population_method_follows_the_data(
 ):
     with clean_engine.connect() as conn:
         load_demo(conn)  # its own transaction
+        # population from the 15 kabupaten figures (the demo's kecamatan estimates are
+        # finer and would be used first): this test counts areas at kabupaten level
+        conn.execute(text("DELETE FROM admin_areas WHERE level = 'kecamatan'"))
+        conn.commit()
         kab = conn.execute(
             text(
                 "SELECT id, name, population FROM admin_areas WHERE level = 'kabupaten' "
