@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from geo_api.caches import Caches
 from geo_api.errors import install_error_handlers
 from geo_api.networks import load_all
 from geo_api.routers import coverage, features, health, logistics, routing, tiles, web
@@ -50,7 +51,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             pool_size=settings.database.pool_size,
         )
         app.state.engine = engine
-        app.state.networks = load_all(settings.routing.graph_dir)
+        app.state.caches = Caches.create()
+        app.state.networks = load_all(
+            settings.routing.graph_dir, snap_max_m=settings.routing.snap_max_m
+        )
         try:
             yield
         finally:

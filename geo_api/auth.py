@@ -15,7 +15,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 from sqlalchemy import Engine
 
-from geo_api.errors import ApiError, register_status
+from geo_api.errors import AuthenticationError, PermissionDeniedError
 from layers.apikeys import ApiKeyInfo, role_rank, verify_key
 
 HEADER = "X-API-Key"
@@ -29,18 +29,6 @@ api_key_header = APIKeyHeader(
         "(shipments, saved plans, cost parameters); reads are public."
     ),
 )
-
-
-class AuthenticationError(ApiError):
-    """No API key, or one that is unknown or revoked."""
-
-
-class PermissionDeniedError(ApiError):
-    """The API key's role is too small for this operation."""
-
-
-register_status(AuthenticationError, 401)
-register_status(PermissionDeniedError, 403)
 
 
 def check_key(engine: Engine, key: str | None, role: str) -> ApiKeyInfo:

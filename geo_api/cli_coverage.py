@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from geo_api import coverage as cov
+    from geo_api.caches import Caches
     from layers.population import PopulationGrid
     from routing.network import Network
 
@@ -70,8 +71,9 @@ def _error_code(exc: Exception) -> int:
 
 
 @contextmanager
-def _session(profile: str) -> Iterator[tuple[Connection, Network, float]]:
-    """A database connection, the profile's network and the snapping limit."""
+def _session(profile: str) -> Iterator[tuple[Connection, Network, Caches]]:
+    """A database connection, the profile's network and (fresh) caches."""
+    from geo_api.caches import Caches
     from geo_api.cli import _ready_url
     from geo_api.settings import Settings
     from layers.db.engine import make_engine
@@ -89,7 +91,8 @@ def _session(profile: str) -> Iterator[tuple[Connection, Network, float]]:
     engine = make_engine(_ready_url(settings.database), statement_timeout_ms=600_000)
     try:
         with engine.connect() as conn:
-            yield conn, Network.load(path), settings.routing.snap_max_m
+            net = Network.load(path, snap_max_m=settings.routing.snap_max_m)
+            yield conn, net, Caches.create()
     finally:
         engine.dispose()
 
@@ -123,20 +126,23 @@ def coverage_command(
 ) -> None:
     """Population coverage per area: a GeoPackage and a PNG choropleth."""
     from geo_api import coverage as cov
+    from geo_api import coverage_output as out
+    from geo_api.params import check_level, parse_minutes
     from layers.errors import InvalidParameterError, LayersError
 
     try:
-        mins = cov.parse_minutes(minutes)
-        lvl = cov.check_level(level)
+        mins = parse_minutes(minutes)
+        lvl = check_level(level)
     except InvalidParameterError as exc:
         raise _fail(f"--{exc.field}: {exc.reason}", 2) from None
     raster = _raster(population_raster)
-    with _progress() as bar, _session(profile) as (conn, net, max_m):
+    with _progress() as bar, _session(profile) as (conn, net, caches):
         task = bar.add_task("population grid and cell snaps", total=None)
         try:
             cov.get_context(
                 conn,
                 net,
+                caches=caches,
                 resolution=resolution,
                 assumed_total=assume_population,
                 population_raster=raster,
@@ -149,7 +155,7 @@ def coverage_command(
                 category=category,
                 minutes=mins,
                 level=lvl,
-                max_m=max_m,
+                caches=caches,
                 resolution=resolution,
                 assumed_total=assume_population,
                 population_raster=raster,
@@ -158,7 +164,7 @@ def coverage_command(
             raise _fail(exc.reason, _error_code(exc)) from None
         bar.update(task, description=f"coverage of {category}: done")
         task = bar.add_task("writing GeoPackage and PNG", total=None)
-        rows = cov.area_rows(result)
+        rows = out.area_rows(result)
         out_dir.mkdir(parents=True, exist_ok=True)
         stem = f"coverage_{category}_{net.profile}_{lvl}"
         gpkg = out_dir / f"{stem}.gpkg"
@@ -301,7 +307,7 @@ def _print_summary(result: cov.CoverageResult, rows: list[dict[str, Any]], top: 
 
 def _print_population(grid: PopulationGrid) -> None:
     """The population method, the data it used, and the assumptions."""
-    from geo_api.coverage import population_model
+    from geo_api.coverage_output import population_model
 
     model = population_model(grid)
     data = model["data"].get(grid.method, {})
@@ -331,17 +337,21 @@ def sites_command(
 ) -> None:
     """Propose COUNT new sites that newly cover the most people (maximal covering)."""
     from geo_api import coverage as cov
+    from geo_api.coverage_output import sites_body
+    from geo_api.params import SITES_MAX, parse_minutes
     from layers.errors import InvalidParameterError, LayersError
 
+    if not 1 <= count <= SITES_MAX:
+        raise _fail(f"--count: the number of new sites must be between 1 and {SITES_MAX}", 2)
+    k = count
     try:
-        k = cov.check_count(count)
-        mins = cov.parse_minutes(f"{minutes}", single=True)[0]
+        mins = parse_minutes(f"{minutes}", single=True)[0]
     except InvalidParameterError as exc:
         raise _fail(f"--{exc.field}: {exc.reason}", 2) from None
     if not 10 <= max_candidates <= cov.MAX_CANDIDATES:
         raise _fail(f"--max-candidates must be between 10 and {cov.MAX_CANDIDATES}", 2)
     raster = _raster(population_raster)
-    with _progress() as bar, _session(profile) as (conn, net, max_m):
+    with _progress() as bar, _session(profile) as (conn, net, caches):
         task = bar.add_task(
             f"population grid, coverage sets of {max_candidates} candidates, greedy + MILP",
             total=None,
@@ -353,7 +363,7 @@ def sites_command(
                 category=category,
                 k=k,
                 minutes=mins,
-                max_m=max_m,
+                caches=caches,
                 max_candidates=max_candidates,
                 resolution=resolution,
                 assumed_total=assume_population,
@@ -363,7 +373,7 @@ def sites_command(
         except LayersError as exc:
             raise _fail(exc.reason, _error_code(exc)) from None
         bar.update(task, description="siting: done")
-    body = cov.sites_body(answer, category=category, profile=net.profile, minutes=mins, k=k)
+    body = sites_body(answer, category=category, profile=net.profile, minutes=mins, k=k)
     sol = body["solution"]
     demo = " [bold yellow](DEMO data)[/]" if body["demo"] else ""
     table = Table(title=f"{k} new {category} sites, {mins:g} min by {net.profile}{demo}")

@@ -112,6 +112,7 @@ def allocate_command(
 ) -> None:
     """Minimum-cost allocation of the month's farm supply to the markets (HiGHS LP)."""
     from geo_api.logistics import PROFILE_FOR_CLASS, allocate_from_db
+    from geo_api.logistics_output import allocation_body
     from geo_api.settings import Settings
     from layers.db.engine import make_engine
     from layers.errors import LayersError
@@ -124,10 +125,10 @@ def allocate_command(
     path = graph_path(settings.routing.graph_dir, profile)
     if not path.exists():
         raise _fail(f"no {profile} road graph at {path}: run `lampung-geo demo` or `graph build`")
-    networks = {profile: Network.load(path)}
+    networks = {profile: Network.load(path, snap_max_m=settings.routing.snap_max_m)}
     try:
         with engine.connect() as conn:
-            body = allocate_from_db(
+            answer = allocate_from_db(
                 conn,
                 networks,
                 month=month,
@@ -136,12 +137,12 @@ def allocate_command(
                 fuel=fuel,
                 ferry_share=ferry_share,
                 commodity=commodity,
-                snap_max_m=settings.routing.snap_max_m,
             )
     except (LayersError, RoutingError) as exc:
         raise _fail(getattr(exc, "reason", str(exc))) from None
     finally:
         engine.dispose()
+    body = allocation_body(answer)
     s = body["summary"]
     table = Table(title=f"Allocation {s['year']}-{s['month']:02d} ({s['vehicle_class']}, {fuel})")
     for col in ("farm", "market", "commodity", "tonnes", "cost IDR", "IDR/t"):

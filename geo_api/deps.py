@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from sqlalchemy import Connection, Engine
 
+from geo_api.caches import Caches
 from geo_api.networks import network_for
 from geo_api.settings import Settings
 from layers.collections import COLLECTIONS, Collection
@@ -50,7 +51,14 @@ async def get_collection(collection_id: str) -> Collection:
     return find_collection(collection_id)
 
 
+async def get_caches(request: Request) -> Caches:
+    """The app's caches."""
+    caches: Caches = request.app.state.caches
+    return caches
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+CachesDep = Annotated[Caches, Depends(get_caches)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ConnectionDep = Annotated[Connection, Depends(get_connection)]
 CollectionDep = Annotated[Collection, Depends(get_collection)]

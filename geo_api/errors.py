@@ -22,6 +22,16 @@ from layers.errors import (
     LayersError,
     UnknownCollectionError,
 )
+from layers.population_areas import NoAreasError, NoPopulationError
+from layers.population_raster import PopulationRasterError
+from layers.shipments import (
+    IdempotencyMismatchError,
+    IllegalTransitionError,
+    ShipmentConflictError,
+    VersionMismatchError,
+)
+from routing.allocation import AllocationError
+from routing.costing import CostingError
 from routing.errors import (
     GraphBuildError,
     OffNetworkError,
@@ -46,16 +56,59 @@ class DatabaseUnavailableError(ApiError):
     """The database cannot be reached or timed out."""
 
 
+class AuthenticationError(ApiError):
+    """No API key, or an unknown or revoked one."""
+
+
+class PermissionDeniedError(ApiError):
+    """The API key's role is too small for the operation."""
+
+
+class NoRouteError(ApiError):
+    """The two points are not connected on this profile's network."""
+
+
+class GraphNotBuiltError(ApiError):
+    """No compiled graph exists for the requested profile."""
+
+
+class StaleGraphError(ApiError):
+    """The road graph names a ferry link the database no longer has."""
+
+
+class StaticNotFoundError(ApiError):
+    """No such static file."""
+
+
+#: The one table from error type to HTTP status (the nearest class in the MRO wins).
 STATUS: dict[type[Exception], int] = {
+    # bad requests
     InvalidParameterError: 400,
+    UnknownProfileError: 400,
+    AuthenticationError: 401,
+    PermissionDeniedError: 403,
     UnknownCollectionError: 404,
     FeatureNotFoundError: 404,
+    StaticNotFoundError: 404,
+    IllegalTransitionError: 409,
+    ShipmentConflictError: 409,
+    VersionMismatchError: 412,
+    # well-formed requests that cannot be answered
     IngestError: 422,
-    DatabaseUnavailableError: 503,
-    UnknownProfileError: 400,
     OffNetworkError: 422,
     UnreachableError: 422,
+    NoRouteError: 422,
     GraphBuildError: 422,
+    IdempotencyMismatchError: 422,
+    CostingError: 422,
+    AllocationError: 422,
+    NoPopulationError: 422,
+    NoAreasError: 422,
+    # the server's own state
+    PopulationRasterError: 500,  # the configured raster is the server's own file
+    DatabaseUnavailableError: 503,
+    GraphNotBuiltError: 503,
+    StaleGraphError: 503,
 }
 # Errors that do not carry the parameter they are about.
 DEFAULT_FIELD: dict[type[Exception], str] = {UnknownProfileError: "profile"}

@@ -1,23 +1,19 @@
-"""Service points snapped to a network, cached until their rows change."""
+"""Service points of a category snapped to a network, cached until their rows change."""
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection
 
-from layers.points import points_stamp, service_points_of
+from geo_api.caches import Caches
+from layers.points import check_category, points_stamp, service_points_of
 from routing.network import Network
 from routing.snap import Snap
 
-_lock = threading.Lock()
-_cache: dict[tuple[int, str, str], tuple[tuple[int, int, int], Facilities]] = {}
-_stamps: dict[tuple[int, str], tuple[float, tuple[int, int, int]]] = {}
-STAMP_TTL_S = 2.0  # how long a category's fingerprint is trusted without asking again
+__all__ = ["Facilities", "get_facilities"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,35 +24,43 @@ class Facilities:
     rows: list[dict[str, Any]]
     off_network: int
 
+    @property
+    def demo(self) -> bool:
+        """True when any of the points is DEMO data."""
+        return any(r["properties"].get("demo") for r in self.rows)
 
-def get_facilities(conn: Connection, net: Network, category: str, *, max_m: float) -> Facilities:
-    """Snap a category's service points to ``net``; cached per network and category.
 
-    The cache key includes a fingerprint of the category's rows
-    (:func:`layers.points.points_stamp`), re-read at most every ``STAMP_TTL_S``
-    seconds, so an ingest is seen within two seconds.
+def get_facilities(conn: Connection, net: Network, category: str, *, caches: Caches) -> Facilities:
+    """Snap a checked category's service points to ``net`` (cached per network and category).
+
+    The category is checked first (an unknown one is a 400 naming it), so nothing is
+    cached for a bad input. The cache entry carries a fingerprint of the category's
+    rows (:func:`layers.points.points_stamp`), trusted for two seconds, so an ingest
+    shows within two seconds.
     """
-    now = time.monotonic()
-    skey = (id(conn.engine), category)
-    with _lock:
-        seen = _stamps.get(skey)
-    if seen is not None and now - seen[0] < STAMP_TTL_S:
-        stamp = seen[1]
-    else:
+    stamp_key = ("points", category)
+    stamp = caches.stamps.get(stamp_key)
+    if stamp is None:
+        check_category(conn, category)
         stamp = points_stamp(conn, category)
-        with _lock:
-            _stamps[skey] = (now, stamp)
-    key = (id(net), category, f"{max_m:.3f}")
-    with _lock:
-        hit = _cache.get(key)
+        caches.stamps.put(stamp_key, stamp)
+    key = (net.key, category)
+    hit = caches.facilities.get(key)
     if hit is not None and hit[0] == stamp:
-        return hit[1]
+        facilities: Facilities = hit[1]
+        return facilities
+    result = _snap_points(conn, net, category)
+    caches.facilities.put(key, (stamp, result))
+    return result
+
+
+def _snap_points(conn: Connection, net: Network, category: str) -> Facilities:
     pts = service_points_of(conn, category)
     snaps: list[Snap] = []
     rows: list[dict[str, Any]] = []
     off = 0
     if pts.ids:
-        arrays = net.snapper.snap_many(np.array(pts.lons), np.array(pts.lats), max_distance_m=max_m)
+        arrays = net.snap_many(np.array(pts.lons), np.array(pts.lats))
         for i, snap in enumerate(arrays.to_snaps()):
             if snap is None:
                 off += 1
@@ -70,7 +74,4 @@ def get_facilities(conn: Connection, net: Network, category: str, *, max_m: floa
                     "properties": pts.properties[i],
                 }
             )
-    result = Facilities(snaps=snaps, rows=rows, off_network=off)
-    with _lock:
-        _cache[key] = (stamp, result)
-    return result
+    return Facilities(snaps=snaps, rows=rows, off_network=off)

@@ -1,14 +1,17 @@
 """Freight planning glue: database rows (``layers``) + road networks (``routing``).
 
-:func:`compute_plan` answers ``POST /logistics/plan``: the fastest road–ferry–road
-route, the actual wait at each port from the departure schedule, the ETA, cost by
-component, CO2 and the number of vehicles. :func:`allocate` answers
-``POST /logistics/allocate``: the month's minimum-cost flow from farms to markets.
+:func:`compute_plan` answers ``POST /logistics/plan`` with a typed :class:`Plan`: the
+fastest road–ferry–road route, the actual wait at each port from the departure
+schedule, the ETA, cost by component, CO2 and the number of vehicles.
+:func:`allocate` answers ``POST /logistics/allocate`` with an :class:`Allocation`: the
+month's minimum-cost flow from farms to markets. Their JSON forms are made once, in
+:mod:`geo_api.logistics_output`, for the answer and for the stored shipment alike.
 """
 
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -19,51 +22,32 @@ import numpy as np
 from sqlalchemy import Connection
 
 from data.costs import FUEL_PARAMETERS
-from geo_api.errors import ApiError, register_status
+from geo_api.errors import NoRouteError, StaleGraphError
 from geo_api.networks import network_for
-from geo_api.routers.routing import NoRouteError, OffNetworkParamError, check_lonlat
+from geo_api.params import check_lonlat
 from layers import logistics_data as ld
 from layers.errors import InvalidParameterError
-from layers.shipments import (
-    IdempotencyMismatchError,
-    IllegalTransitionError,
-    ShipmentConflictError,
-    VersionMismatchError,
-)
-from routing.allocation import AllocationError, solve_allocation
+from routing.allocation import AllocationResult, solve_allocation
 from routing.costing import (
     TOLL_REGIONS,
     CostingError,
     CostRates,
     TripCost,
+    TripQuantities,
     VehicleSpec,
     route_quantities,
     trip_cost,
     vehicles_needed,
 )
-from routing.errors import OffNetworkError, UnreachableError
-from routing.geojson import ROUND, line, snap_json
+from routing.errors import UnreachableError
 from routing.network import Network
 from routing.schedule import FerrySchedule, next_departure
 from routing.snap import Snap
-from routing.trees import cost_matrix, quantity_matrix
+from routing.trees import QuantityMatrix, cost_matrix, quantity_matrix
 
 LOCAL_TZ = ZoneInfo("Asia/Jakarta")
 #: Routing profile per vehicle class (default: truck, which may use toll roads).
 PROFILE_FOR_CLASS = {"pickup": "car"}
-
-
-class StaleGraphError(ApiError):
-    """The road graph names a ferry link the database no longer has."""
-
-
-register_status(StaleGraphError, 503)
-register_status(IllegalTransitionError, 409)
-register_status(ShipmentConflictError, 409)
-register_status(IdempotencyMismatchError, 422)
-register_status(VersionMismatchError, 412)
-register_status(CostingError, 422)
-register_status(AllocationError, 422)
 
 
 def parse_time(raw: str, *, field: str, end_of_day: bool = False) -> datetime:
@@ -87,14 +71,10 @@ def parse_time(raw: str, *, field: str, end_of_day: bool = False) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=LOCAL_TZ)
 
 
-def snap_point(net: Network, lon: float, lat: float, *, field: str, max_m: float) -> Snap:
-    """Snap a position, or a 422 naming the field when it is off the network."""
+def snap_point(net: Network, lon: float, lat: float, *, field: str) -> Snap:
+    """Snap a checked position, or a 422 naming the field when it is off the network."""
     check_lonlat(lon, lat, field=field)
-    try:
-        snap: Snap = net.snapper.snap(lon, lat, max_distance_m=max_m)
-    except OffNetworkError as exc:
-        raise OffNetworkParamError(str(exc), field=field) from None
-    return snap
+    return net.snap(lon, lat, field=field)
 
 
 def vehicle_spec(row: dict[str, Any]) -> VehicleSpec:
@@ -144,28 +124,6 @@ def schedule_of(link: dict[str, Any]) -> FerrySchedule:
     )
 
 
-def cost_json(cost: TripCost, *, tonnes: float, per_vehicle: TripCost) -> dict[str, Any]:
-    """Cost components, totals, per vehicle and per tonne."""
-
-    def parts(c: TripCost) -> dict[str, float]:
-        return {
-            "fuel_idr": round(c.fuel_idr),
-            "toll_idr": round(c.toll_idr),
-            "ferry_idr": round(c.ferry_idr),
-            "driver_idr": round(c.driver_idr),
-            "total_idr": round(c.total_idr),
-        }
-
-    return {
-        **parts(cost),
-        "currency": "IDR",
-        "per_vehicle": parts(per_vehicle),
-        "per_tonne_idr": round(cost.total_idr / tonnes),
-        "fuel_l": round(cost.fuel_l, 1),
-        "co2_kg": round(cost.co2_kg, 1),
-    }
-
-
 @dataclass(frozen=True)
 class PlanInput:
     """A validated plan request."""
@@ -179,14 +137,54 @@ class PlanInput:
     fuel: str = "solar"
 
 
-def compute_plan(
-    conn: Connection, networks: dict[str, Network], inp: PlanInput, *, snap_max_m: float
-) -> dict[str, Any]:
-    """The plan as a GeoJSON Feature (LineString of the whole route).
+@dataclass(frozen=True)
+class PlanLeg:
+    """One leg of a plan on the clock: road, or a ferry crossing with its wait."""
 
-    ``duration_s`` equals the sum of the legs' ``duration_s`` plus every ferry leg's
-    ``wait_s``; the ETA is the departure plus ``duration_s``.
+    mode: str
+    distance_m: float
+    duration_s: float
+    start: datetime
+    end: datetime
+    coords: list[tuple[float, float]]
+    ferry_link_id: int | None = None
+    ferry_name: str | None = None
+    wait_s: float = 0.0
+    sailing: datetime | None = None
+    departures_per_day: int | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A planned shipment: route, legs on the clock, vehicles, cost and the figures used.
+
+    ``duration_s`` is the sum of the legs' durations plus every ferry wait; ``eta`` is
+    the departure plus ``duration_s``.
     """
+
+    input: PlanInput
+    market_id: int
+    market_name: str
+    vehicle: VehicleSpec
+    vehicles: int
+    profile: str
+    eta: datetime
+    duration_s: float
+    wait_s: float
+    distance_m: float
+    quantities: TripQuantities
+    legs: list[PlanLeg]
+    cost: TripCost
+    per_vehicle: TripCost
+    figures: list[dict[str, Any]]
+    notes: list[str]
+    coords: list[tuple[float, float]]
+    origin_snap: Snap
+    market_snap: Snap
+
+
+def compute_plan(conn: Connection, networks: dict[str, Network], inp: PlanInput) -> Plan:
+    """Plan a shipment: the route, each leg on the clock, the waits, cost and figures."""
     if not (inp.tonnes > 0 and math.isfinite(inp.tonnes)):
         msg = f"tonnes must be > 0, got {inp.tonnes}"
         raise InvalidParameterError(msg, field="tonnes")
@@ -198,10 +196,8 @@ def compute_plan(
         raise InvalidParameterError(msg, field="fuel")
     vehicle = vehicle_spec(vrow)
     net = network_for(networks, PROFILE_FOR_CLASS.get(vehicle.code, "truck"))
-    origin = snap_point(net, *inp.origin, field="origin", max_m=snap_max_m)
-    dest = snap_point(
-        net, float(market["lon"]), float(market["lat"]), field="market", max_m=snap_max_m
-    )
+    origin = snap_point(net, *inp.origin, field="origin")
+    dest = snap_point(net, float(market["lon"]), float(market["lat"]), field="market")
     try:
         route = net.engine.route(origin, dest)
     except UnreachableError:
@@ -212,14 +208,10 @@ def compute_plan(
     rates = cost_rates(params, list(links.values()), fuel=inp.fuel)
 
     clock = inp.departure
-    legs: list[dict[str, Any]] = []
+    legs: list[PlanLeg] = []
     wait_total = 0.0
     for leg in route.legs:
-        item: dict[str, Any] = {
-            "mode": leg.mode,
-            "distance_m": round(leg.distance_m, 1),
-            "start": clock.isoformat(),
-        }
+        start = clock
         if leg.mode == "ferry":
             link = links.get(int(leg.ferry_link_id if leg.ferry_link_id is not None else -1))
             if link is None:
@@ -228,26 +220,38 @@ def compute_plan(
                     "database: rebuild the graphs (`lampung-geo graph build --ferries`)"
                 )
                 raise StaleGraphError(msg, field="profile")
-            schedule = schedule_of(link)
-            sailing = next_departure(schedule, clock)
+            sailing = next_departure(schedule_of(link), clock)
             wait = (sailing - clock).total_seconds()
             crossing = float(link["crossing_minutes"]) * 60.0
             wait_total += wait
-            item |= {
-                "ferry_link_id": int(link["id"]),
-                "name": link["name"],
-                "wait_s": round(wait, 1),
-                "sailing": sailing.isoformat(),
-                "departures_per_day": int(link["departures_per_day"]),
-                "duration_s": round(crossing, 1),
-            }
             clock = sailing + timedelta(seconds=crossing)
+            legs.append(
+                PlanLeg(
+                    mode="ferry",
+                    distance_m=leg.distance_m,
+                    duration_s=crossing,
+                    start=start,
+                    end=clock,
+                    coords=leg.coords,
+                    ferry_link_id=int(link["id"]),
+                    ferry_name=str(link["name"]),
+                    wait_s=wait,
+                    sailing=sailing,
+                    departures_per_day=int(link["departures_per_day"]),
+                )
+            )
         else:
-            item["duration_s"] = round(leg.duration_s, 1)
             clock = clock + timedelta(seconds=leg.duration_s)
-        item["end"] = clock.isoformat()
-        item["geometry"] = line(leg.coords)
-        legs.append(item)
+            legs.append(
+                PlanLeg(
+                    mode=leg.mode,
+                    distance_m=leg.distance_m,
+                    duration_s=leg.duration_s,
+                    start=start,
+                    end=clock,
+                    coords=leg.coords,
+                )
+            )
     duration = (clock - inp.departure).total_seconds()
     quantities = route_quantities(net.compiled, route, origin, dest, duration_s=duration)
     n = vehicles_needed(inp.tonnes, vehicle.payload_t)
@@ -281,35 +285,27 @@ def compute_plan(
                 "source": link["tariff_source"],
             }
         )
-    return {
-        "type": "Feature",
-        "geometry": line(route.coords),
-        "properties": {
-            "origin": {"lon": round(inp.origin[0], ROUND), "lat": round(inp.origin[1], ROUND)},
-            "market": {"id": int(market["id"]), "name": market["name"]},
-            "commodity": inp.commodity,
-            "tonnes": inp.tonnes,
-            "vehicle_class": vehicle.code,
-            "payload_t": vehicle.payload_t,
-            "vehicles": n,
-            "profile": net.profile,
-            "fuel": inp.fuel,
-            "departure": inp.departure.isoformat(),
-            "eta": clock.isoformat(),
-            "duration_s": round(duration, 1),
-            "duration_h": round(duration / 3600.0, 2),
-            "wait_s": round(wait_total, 1),
-            "distance_m": round(route.distance_m, 1),
-            "road_m": round(quantities.road_m, 1),
-            "toll_m": {k: round(v, 1) for k, v in quantities.toll_m.items()},
-            "legs": legs,
-            "cost": cost_json(total, tonnes=inp.tonnes, per_vehicle=per_vehicle),
-            "co2_kg": round(total.co2_kg, 1),
-            "figures": figures,
-            "snap": {"origin": snap_json(origin), "market": snap_json(dest)},
-            "notes": notes,
-        },
-    }
+    return Plan(
+        input=inp,
+        market_id=int(market["id"]),
+        market_name=str(market["name"]),
+        vehicle=vehicle,
+        vehicles=n,
+        profile=net.profile,
+        eta=clock,
+        duration_s=duration,
+        wait_s=wait_total,
+        distance_m=route.distance_m,
+        quantities=quantities,
+        legs=legs,
+        cost=total,
+        per_vehicle=per_vehicle,
+        figures=figures,
+        notes=notes,
+        coords=route.coords,
+        origin_snap=origin,
+        market_snap=dest,
+    )
 
 
 def ferry_capacity_t(link: dict[str, Any], *, share: float, days: int, payload_t: float) -> float:
@@ -320,12 +316,32 @@ def ferry_capacity_t(link: dict[str, Any], *, share: float, days: int, payload_t
     return float(vehicles) * share * days * payload_t
 
 
-def _snap_rows(net: Network, rows: list[dict[str, Any]], *, max_m: float) -> list[Snap | None]:
+def _snap_rows(net: Network, rows: list[dict[str, Any]]) -> list[Snap | None]:
     if not rows:
         return []
     lons = [float(r["lon"]) for r in rows]
     lats = [float(r["lat"]) for r in rows]
-    return net.snapper.snap_many(lons, lats, max_distance_m=max_m).to_snaps()
+    return net.snap_many(lons, lats).to_snaps()
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """The month's optimal flows on the snapped farms and markets, with their costs."""
+
+    result: AllocationResult
+    farms: list[dict[str, Any]]
+    markets: list[dict[str, Any]]
+    quantities: QuantityMatrix
+    cost_per_t: np.ndarray
+    ferry_capacity_t: list[float]
+    vehicle: VehicleSpec
+    profile: str
+    days: int
+    ferry_share: float
+    off_network: dict[str, list[Any]]
+    month: int = 0
+    year: int = 0
+    fuel: str = "solar"
 
 
 def allocate(
@@ -338,16 +354,15 @@ def allocate(
     vehicle: VehicleSpec,
     days: int,
     ferry_share: float,
-    snap_max_m: float,
-) -> dict[str, Any]:
-    """Solve the allocation on plain rows; return a GeoJSON FeatureCollection of flows.
+) -> Allocation:
+    """Solve the allocation on plain rows (the JSON is :func:`allocation_body`).
 
     ``farms`` need ``id, name, commodity, lon, lat, supply_t``; ``markets`` need
     ``id, name, lon, lat, demand_t_per_month``.
     """
     farms = [f for f in farms if f["supply_t"] > 0]
-    f_snaps = _snap_rows(net, farms, max_m=snap_max_m)
-    m_snaps = _snap_rows(net, markets, max_m=snap_max_m)
+    f_snaps = _snap_rows(net, farms)
+    m_snaps = _snap_rows(net, markets)
     on_f = [i for i, s in enumerate(f_snaps) if s is not None]
     on_m = [j for j, s in enumerate(m_snaps) if s is not None]
     off = {
@@ -376,78 +391,19 @@ def allocate(
         ferry_use=np.minimum(qm.ferry, 1.0),
         ferry_capacity_t=caps,
     )
-    features = []
-    for fl in result.flows:
-        f, m = fs[fl.farm], ms[fl.market]
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": line(
-                    [(float(f["lon"]), float(f["lat"])), (float(m["lon"]), float(m["lat"]))]
-                ),
-                "properties": {
-                    "farm_id": int(f["id"]),
-                    "farm": f["name"],
-                    "market_id": int(m["id"]),
-                    "market": m["name"],
-                    "commodity": f["commodity"],
-                    "tonnes": round(fl.tonnes, 3),
-                    "cost_idr": round(fl.cost_idr),
-                    "cost_per_t_idr": round(float(per_t[fl.farm, fl.market])),
-                    "vehicle_trips": round(fl.tonnes / vehicle.payload_t, 2),
-                    "duration_s": round(float(qm.duration_s[fl.farm, fl.market]), 1),
-                    "road_m": round(float(qm.road_m[fl.farm, fl.market]), 1),
-                    "crosses_ferry": bool(np.any(qm.ferry[:, fl.farm, fl.market] > 0)),
-                },
-            }
-        )
-    unmet = [
-        {
-            "market_id": int(ms[m]["id"]),
-            "market": ms[m]["name"],
-            "commodity": c,
-            "tonnes": round(t, 3),
-        }
-        for (m, c), t in sorted(result.unmet.items())
-    ]
-    demand_total = sum(sum((m["demand_t_per_month"] or {}).values()) for m in ms)
-    return {
-        "type": "FeatureCollection",
-        "features": features,
-        "numberReturned": len(features),
-        "summary": {
-            "status": result.status,
-            "total_cost_idr": round(result.total_cost_idr),
-            "delivered_t": round(sum(fl.tonnes for fl in result.flows), 3),
-            "demand_t": round(demand_total, 3),
-            "supply_t": round(sum(float(f["supply_t"]) for f in fs), 3),
-            "unmet_t": round(sum(result.unmet.values()), 3),
-            "unmet": unmet,
-            "ferry": [
-                {
-                    "ferry_link_id": k,
-                    "capacity_t": None if math.isinf(caps[i]) else round(caps[i], 1),
-                    "used_t": round(result.ferry_used_t[i], 3),
-                }
-                for i, k in enumerate(qm.ferry_link_ids)
-            ],
-            "vehicle_class": vehicle.code,
-            "profile": net.profile,
-            "days": days,
-            "ferry_freight_share": ferry_share,
-            "solve_seconds": round(result.solve_seconds, 4),
-            "variables": result.variables,
-            "constraints": result.constraints,
-            "off_network": off,
-            "assumptions": [
-                "cost per tonne = cost of one full vehicle trip / payload (empty return not "
-                "charged)",
-                "ferry capacity in tonnes = daily vehicles x freight share x days x payload",
-                "farm supply in a month = yearly production / number of harvest months",
-                "flows are drawn as straight lines farm → market; costs follow the road route",
-            ],
-        },
-    }
+    return Allocation(
+        result=result,
+        farms=fs,
+        markets=ms,
+        quantities=qm,
+        cost_per_t=per_t,
+        ferry_capacity_t=caps,
+        vehicle=vehicle,
+        profile=net.profile,
+        days=days,
+        ferry_share=ferry_share,
+        off_network=off,
+    )
 
 
 def allocate_from_db(
@@ -460,8 +416,7 @@ def allocate_from_db(
     fuel: str,
     ferry_share: float | None,
     commodity: str | None,
-    snap_max_m: float,
-) -> dict[str, Any]:
+) -> Allocation:
     """Read the month's farms, markets, ferry links and prices, then :func:`allocate`."""
     vehicle = vehicle_spec(ld.vehicle_class(conn, vehicle_class))
     if fuel not in FUEL_PARAMETERS:
@@ -487,7 +442,7 @@ def allocate_from_db(
             }
             for m in markets
         ]
-    body = allocate(
+    answer = allocate(
         net,
         farms=ld.farm_supply(conn, month, commodity=commodity),
         markets=markets,
@@ -496,7 +451,5 @@ def allocate_from_db(
         vehicle=vehicle,
         days=calendar.monthrange(year, month)[1],
         ferry_share=share,
-        snap_max_m=snap_max_m,
     )
-    body["summary"] |= {"month": month, "year": year, "fuel": fuel}
-    return body
+    return dataclasses.replace(answer, month=month, year=year, fuel=fuel)

@@ -16,7 +16,7 @@ import shapely
 from sqlalchemy import Connection
 
 from data.demo_roads import roads
-from geo_api.errors import ApiError, register_status
+from geo_api.errors import GraphNotBuiltError
 from geo_api.settings import RoutingSettings
 from layers.points import ferry_link_rows
 from routing.build import (
@@ -35,20 +35,13 @@ from routing.profiles import PROFILES, get_profile
 log = logging.getLogger("lampung_geo.api")
 
 
-class GraphNotBuiltError(ApiError):
-    """No compiled graph exists for the requested profile."""
-
-
-register_status(GraphNotBuiltError, 503)
-
-
-def load_all(graph_dir: Path) -> dict[str, Network]:
+def load_all(graph_dir: Path, *, snap_max_m: float) -> dict[str, Network]:
     """Load every compiled graph of ``graph_dir`` and log how long each took."""
 
     def skipped(path: Path, exc: Exception) -> None:
         log.error("graph %s not loaded: %s; rebuild it with `lampung-geo graph build`", path, exc)
 
-    networks = load_networks(graph_dir, on_error=skipped)
+    networks = load_networks(graph_dir, snap_max_m=snap_max_m, on_error=skipped)
     for name, net in networks.items():
         log.info(
             "graph %s: %d nodes, %d edges, loaded in %.2f s (%s engine)",

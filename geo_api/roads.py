@@ -7,7 +7,6 @@ capped, most important roads first.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,9 +28,6 @@ HIGHWAY_RANK = {
 OTHER_RANK = 7
 ROUND = 5
 
-_lock = threading.Lock()
-_cache: dict[int, RoadLines] = {}
-
 
 @dataclass(frozen=True, slots=True)
 class RoadLines:
@@ -44,11 +40,7 @@ class RoadLines:
 
 
 def road_lines(graph: CompiledGraph) -> RoadLines:
-    """The road lines of a compiled graph (cached per graph object)."""
-    with _lock:
-        hit = _cache.get(id(graph))
-    if hit is not None and hit.graph is graph:
-        return hit
+    """The road lines of a compiled graph (each two-way road once, most important first)."""
     m = graph.n_edges
     idx = np.arange(m, dtype=np.int64)
     rev = graph.edge_twin.astype(np.int64)
@@ -67,14 +59,11 @@ def road_lines(graph: CompiledGraph) -> RoadLines:
         ]
     )[edges]
     order = np.argsort(rank, kind="stable")
-    lines = RoadLines(edges=edges[order], rank=rank[order], box=box[order], graph=graph)
-    with _lock:
-        _cache[id(graph)] = lines
-    return lines
+    return RoadLines(edges=edges[order], rank=rank[order], box=box[order], graph=graph)
 
 
 def roads_in_view(
-    graph: CompiledGraph,
+    lines: RoadLines,
     bbox: tuple[float, float, float, float] | None,
     *,
     limit: int,
@@ -84,8 +73,8 @@ def roads_in_view(
 
     Parameters
     ----------
-    graph
-        The compiled graph whose edges to draw.
+    lines
+        The road lines of a graph (:func:`road_lines`, cached by the caller).
     bbox
         ``(minx, miny, maxx, maxy)`` in lon/lat; None for everything.
     limit
@@ -93,7 +82,7 @@ def roads_in_view(
     max_rank
         Leave out roads less important than this rank (see ``HIGHWAY_RANK``).
     """
-    lines = road_lines(graph)
+    graph = lines.graph
     mask = lines.rank <= max_rank
     if bbox is not None:
         minx, miny, maxx, maxy = bbox

@@ -10,7 +10,7 @@ therefore covers both directions a two-way road can be left by, and
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
 from scipy import sparse
@@ -19,6 +19,7 @@ from scipy.sparse.csgraph import dijkstra
 from routing.errors import UnreachableError
 from routing.paths import (
     Candidate,
+    Part,
     Route,
     assemble_route,
     destination_candidates,
@@ -34,9 +35,20 @@ if TYPE_CHECKING:
 
     from routing.compiled import CompiledGraph
 
-__all__ = ["Direction", "ScipyEngine"]
+__all__ = ["Direction", "NearestHit", "ScipyEngine"]
 
 Direction = Literal["from_sources", "to_sources"]
+
+
+class NearestHit(NamedTuple):
+    """One target found by a nearest search: which, how long, how far, and the route."""
+
+    target: int
+    duration_s: float
+    distance_m: float
+    route: Route | None = None
+
+
 _CHUNK = 128  # sources per scipy call in matrices (bounds memory to CHUNK x n floats)
 
 
@@ -158,11 +170,13 @@ class ScipyEngine:
         *,
         k: int,
         max_duration_s: float | None = None,
-    ) -> list[tuple[int, float, float]]:
-        """Return up to ``k`` ``(target index, duration s, distance m)``, fastest first.
+        with_routes: bool = False,
+    ) -> list[NearestHit]:
+        """Return up to ``k`` hits (target index, duration s, distance m), fastest first.
 
-        One Dijkstra search from the origin, bounded by ``max_duration_s``;
-        ties are broken by target index.
+        One Dijkstra search from the origin, bounded by ``max_duration_s``; ties are
+        broken by target index. With ``with_routes`` each hit carries its
+        :class:`~routing.paths.Route`, walked back from the same search tree.
         """
         if k < 1:
             msg = f"k must be >= 1, got {k}"
@@ -176,26 +190,30 @@ class ScipyEngine:
         totals = dist[0][nodes] + costs
         which = np.argmin(totals, axis=1)
         dur = totals[np.arange(len(targets)), which]
-        direct: dict[int, float] = {}
+        direct: dict[int, Part] = {}
         for i, tgt in enumerate(targets):
             for part in direct_parts(cg, origin, tgt):
                 c = part_cost(cg, part)
                 if c <= dur[i]:
                     dur[i] = c
-                    direct[i] = (part.t1 - part.t0) * float(cg.edge_length[part.edge])
+                    direct[i] = part
         order = np.lexsort((np.arange(len(targets)), dur))
         order = order[np.isfinite(dur[order]) & (dur[order] <= limit)][:k]
         out = []
         for i in order.tolist():
             if i in direct:
-                out.append((i, float(dur[i]), direct[i]))
+                part = direct[i]
+                route = assemble_route(cg, origin, targets[i], [part]) if with_routes else None
+                dist_m = (part.t1 - part.t0) * float(cg.edge_length[part.edge])
+                out.append(NearestHit(i, float(dur[i]), dist_m, route))
                 continue
             end = destination_candidates(cg, targets[i])[int(which[i])]
             path = _walk(pred[0], end.node, cg.n_nodes)
             start = min((c for c in oc if c.node == path[0]), key=lambda c: c.cost)
             parts = path_parts(cg, start, path, end)
             dist_m = sum((p.t1 - p.t0) * float(cg.edge_length[p.edge]) for p in parts)
-            out.append((i, float(dur[i]), dist_m))
+            route = assemble_route(cg, origin, targets[i], parts, path) if with_routes else None
+            out.append(NearestHit(i, float(dur[i]), dist_m, route))
         return out
 
     def multi_source(

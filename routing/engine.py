@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
-from routing.dijkstra import Direction, ScipyEngine
+from routing.dijkstra import Direction, NearestHit, ScipyEngine
 from routing.paths import Route
 from routing.snap import Snap
 
@@ -30,7 +30,14 @@ if TYPE_CHECKING:
 
     from routing.compiled import CompiledGraph
 
-__all__ = ["Direction", "EngineKind", "RoutingEngine", "make_engine", "node_values_at"]
+__all__ = [
+    "Direction",
+    "EngineKind",
+    "NearestHit",
+    "RoutingEngine",
+    "make_engine",
+    "node_values_at",
+]
 
 EngineKind = Literal["auto", "ch", "scipy"]
 
@@ -66,8 +73,10 @@ class RoutingEngine(Protocol):
         *,
         k: int,
         max_duration_s: float | None = None,
-    ) -> list[tuple[int, float, float]]:
-        """Return up to ``k`` ``(target index, duration s, distance m)`` fastest first."""
+        with_routes: bool = False,
+    ) -> list[NearestHit]:
+        """Return up to ``k`` hits (target index, duration s, distance m[, route]), fastest
+        first; routes come from the same search (``with_routes``)."""
         ...
 
     def multi_source(

@@ -326,9 +326,7 @@ class Snapper:
         if not (np.isfinite(lon) and np.isfinite(lat)):
             return float("inf")
         w, s, e, n = self.bounds
-        _, _, d = pyproj.Geod(ellps="WGS84").inv(
-            lon, lat, min(max(lon, w), e), min(max(lat, s), n)
-        )
+        _, _, d = pyproj.Geod(ellps="WGS84").inv(lon, lat, min(max(lon, w), e), min(max(lat, s), n))
         return float(d)
 
     def _near_area(

@@ -2,34 +2,39 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection
 
 from geo_api import coverage as cov
-from geo_api.deps import ConnectionDep, NetworkDep, NetworksDep, SettingsDep
+from geo_api import coverage_output as out
+from geo_api.caches import Caches
+from geo_api.deps import CachesDep, ConnectionDep, NetworkDep, NetworksDep, SettingsDep
+from geo_api.facilities import get_facilities
 from geo_api.networks import network_for
-from geo_api.routers.routing import _snap, check_lonlat
+from geo_api.params import (
+    SITES_MAX,
+    CategoryQ,
+    LevelQ,
+    MinutesQ,
+    check_level,
+    check_lonlat,
+    check_points,
+    parse_minutes,
+)
+from geo_api.settings import Settings
 from layers.errors import InvalidParameterError
-from layers.params import parse_int
+from routing.network import Network
 
 router = APIRouter(tags=["coverage"])
-
-MinutesQ = Annotated[
-    str, Query(description="thresholds in minutes, comma-separated, each 1..180 (max 6)")
-]
-CategoryQ = Annotated[str, Query(description="service category code, e.g. puskesmas")]
-LevelQ = Annotated[str, Query(description="kabupaten, kecamatan, desa or provinsi")]
 
 
 @router.get("/isochrones", summary="Service areas around any point")
 def isochrones(
     net: NetworkDep,
-    settings: SettingsDep,
     lon: Annotated[float, Query(description="longitude, WGS 84")],
     lat: Annotated[float, Query(description="latitude, WGS 84")],
     minutes: MinutesQ = "10,20,30",
@@ -40,29 +45,29 @@ def isochrones(
     150 m walking-access distance; never a hull, never across water.
     """
     check_lonlat(lon, lat, field="lon")
-    mins = cov.parse_minutes(minutes)
-    origin = _snap(net, lon, lat, field="lon", max_m=settings.routing.snap_max_m)
+    mins = parse_minutes(minutes)
+    origin = net.snap(lon, lat, field="lon")
     bands = cov.point_isochrones(net, origin, mins)
     return {
         "type": "FeatureCollection",
         "profile": net.profile,
         "origin": {"lon": origin.lon, "lat": origin.lat, "snap_distance_m": origin.distance_m},
         "direction": "from the point",
-        "features": cov.band_features(bands, profile=net.profile),
+        "features": out.band_features(bands, profile=net.profile),
     }
 
 
 @router.get("/coverage/areas", summary="Service areas of a whole category")
 def coverage_areas(
     net: NetworkDep,
-    settings: SettingsDep,
     conn: ConnectionDep,
+    caches: CachesDep,
     category: CategoryQ,
     minutes: MinutesQ = "15,30,60",
 ) -> dict[str, Any]:
     """Bands from which the nearest service point of the category is reached in time."""
-    mins = cov.parse_minutes(minutes)
-    fac = cov.facilities_of(conn, net, category, max_m=settings.routing.snap_max_m)
+    mins = parse_minutes(minutes)
+    fac = get_facilities(conn, net, category, caches=caches)
     bands = cov.category_isochrones(net, fac, mins) if fac.snaps else []
     body: dict[str, Any] = {
         "type": "FeatureCollection",
@@ -71,8 +76,8 @@ def coverage_areas(
         "direction": "to the nearest service point",
         "facilities": len(fac.snaps),
         "facilities_off_network": fac.off_network,
-        "demo": any(r["properties"].get("demo") for r in fac.rows),
-        "features": cov.band_features(bands, profile=net.profile, category=category),
+        "demo": fac.demo,
+        "features": out.band_features(bands, profile=net.profile, category=category),
     }
     if not fac.snaps:
         body["note"] = f"no {category} point can be placed on the {net.profile} network"
@@ -82,41 +87,38 @@ def coverage_areas(
 AssumeQ = Annotated[
     float | None,
     Query(
+        gt=0,
+        le=1e9,
         description="people to spread over areas without a population figure, e.g. "
         "10562088 (DKI Jakarta, census 2020); by default such areas count as 0 and a "
-        "database without any figure answers 422"
+        "database without any figure answers 422",
     ),
 ]
 
 
-def _assumed(value: float | None) -> float | None:
-    if value is not None and not 0 < value <= 1e9:
-        msg = f"assume_population must be between 1 and 1e9 people, got {value}"
-        raise InvalidParameterError(msg, field="assume_population")
-    return value
-
-
 def _stats(
-    net: Any,
-    settings: Any,
-    conn: Any,
+    net: Network,
+    settings: Settings,
+    conn: Connection,
+    caches: Caches,
+    *,
     category: str,
     minutes: str,
     level: str,
     rank_minutes: float | None,
     assume_population: float | None,
+    single: bool = False,
 ) -> cov.CoverageResult:
-    mins = cov.parse_minutes(minutes)
-    lvl = cov.check_level(level)
+    mins = parse_minutes(minutes, single=single)
     return cov.coverage_stats(
         conn,
         net,
         category=category,
         minutes=mins,
-        level=lvl,
-        max_m=settings.routing.snap_max_m,
-        rank_minutes=rank_minutes,
-        assumed_total=_assumed(assume_population),
+        level=check_level(level),
+        caches=caches,
+        rank_minutes=mins[0] if single else rank_minutes,
+        assumed_total=assume_population,
         population_raster=settings.population.raster,
     )
 
@@ -126,6 +128,7 @@ def coverage_stats(
     net: NetworkDep,
     settings: SettingsDep,
     conn: ConnectionDep,
+    caches: CachesDep,
     category: CategoryQ,
     minutes: MinutesQ = "15,30,60",
     level: LevelQ = "kabupaten",
@@ -137,36 +140,39 @@ def coverage_stats(
 ) -> Response:
     """Population, covered population, percent covered, median and p90 travel time.
 
-    Population is spread over H3 cells by a population raster if one is configured,
-    else by settlement area when settlements are loaded, else by road length; the
-    answer's ``population_model`` states the ``method`` and each area's fallback;
-    one multi-source search per request covers all thresholds. ``underserved_rank`` 1
-    is the area with the most people beyond ``rank_minutes`` (default: the smallest
-    threshold).
+    Population is spread over H3 cells (see ``population_model``); one multi-source
+    search per request covers all thresholds. ``underserved_rank`` 1 is the area with
+    the most people beyond ``rank_minutes`` (default: the smallest threshold).
     """
     if f not in ("json", "csv", "geojson"):
         msg = f"f must be json, csv or geojson, got {f!r}"
         raise InvalidParameterError(msg, field="f")
-    result = _stats(net, settings, conn, category, minutes, level, rank_minutes, assume_population)
-    rows = cov.area_rows(result)
+    result = _stats(
+        net,
+        settings,
+        conn,
+        caches,
+        category=category,
+        minutes=minutes,
+        level=level,
+        rank_minutes=rank_minutes,
+        assume_population=assume_population,
+    )
+    rows = out.area_rows(result)
     name = f"coverage_{category}_{result.profile}_{result.level}"
     if f == "csv":
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["id"])
-        writer.writeheader()
-        writer.writerows(rows)
         return Response(
-            buf.getvalue(),
+            out.rows_csv(rows),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
     if f == "geojson":
         return JSONResponse(
-            cov.area_geojson(result, rows),
+            out.area_geojson(result, rows),
             media_type="application/geo+json",
             headers={"Content-Disposition": f'attachment; filename="{name}.geojson"'},
         )
-    return JSONResponse(cov.stats_body(result, rows))
+    return JSONResponse(out.stats_body(result, rows))
 
 
 @router.get("/coverage/underserved", summary="Areas ranked by uncovered population")
@@ -174,19 +180,29 @@ def coverage_underserved(
     net: NetworkDep,
     settings: SettingsDep,
     conn: ConnectionDep,
+    caches: CachesDep,
     category: CategoryQ,
     minutes: Annotated[str, Query(description="threshold in minutes, 1..180")] = "30",
     level: LevelQ = "kabupaten",
-    limit: Annotated[str | None, Query(description="how many areas (1..1000, default 10)")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="how many areas")] = 10,
     assume_population: AssumeQ = None,
 ) -> dict[str, Any]:
     """The areas with the most people beyond ``minutes`` of the nearest service point."""
-    n = parse_int(limit, name="limit", default=10, low=1, high=1000)
-    mins = cov.parse_minutes(minutes, single=True)
-    result = _stats(net, settings, conn, category, minutes, level, mins[0], assume_population)
-    rows = cov.area_rows(result)
-    ranked = [rows[i] for i in result.ranking()[:n]]
-    body = cov.stats_body(result, ranked)
+    result = _stats(
+        net,
+        settings,
+        conn,
+        caches,
+        category=category,
+        minutes=minutes,
+        level=level,
+        rank_minutes=None,
+        assume_population=assume_population,
+        single=True,
+    )
+    rows = out.area_rows(result)
+    ranked = [rows[i] for i in result.ranking()[:limit]]
+    body = out.stats_body(result, ranked)
     body["numberReturned"] = len(ranked)
     return body
 
@@ -195,49 +211,52 @@ class SitesRequest(BaseModel):
     """Where to put ``count`` new service points of ``category``."""
 
     category: str
-    count: int = Field(description="number of new sites, 1..50")
+    count: int = Field(ge=1, le=SITES_MAX, description=f"number of new sites, 1..{SITES_MAX}")
     minutes: float = Field(30.0, description="coverage threshold in minutes, 1..180")
     profile: str = "motorcycle"
     candidates: list[tuple[float, float]] | None = Field(
-        None, description="candidate sites as [lon, lat]; default: road nodes near uncovered people"
+        None,
+        min_length=1,
+        max_length=cov.MAX_USER_CANDIDATES,
+        description="candidate sites as [lon, lat]; default: road nodes near uncovered people",
     )
-    max_candidates: int = Field(300, description="how many road-node candidates (10..500)")
+    max_candidates: int = Field(
+        300, ge=10, le=cov.MAX_CANDIDATES, description="how many road-node candidates"
+    )
     assume_population: float | None = Field(
-        None, description="people to spread over areas without a population figure"
+        None, gt=0, le=1e9, description="people to spread over areas without a population figure"
     )
 
 
 @router.post("/plan/sites", summary="Site new service points (maximal covering)")
 def plan_sites(
-    body: SitesRequest, settings: SettingsDep, networks: NetworksDep, conn: ConnectionDep
+    body: SitesRequest,
+    settings: SettingsDep,
+    networks: NetworksDep,
+    conn: ConnectionDep,
+    caches: CachesDep,
 ) -> dict[str, Any]:
     """Propose ``count`` new sites that newly cover the most people within ``minutes``.
 
     Greedy plus an exact MILP (HiGHS) when the instance is small enough; the answer
     states the bound and the optimality gap. Capacity is not modelled.
     """
-    k = cov.check_count(body.count, field="count")
-    mins = cov.parse_minutes(f"{body.minutes}", single=True)[0]
-    if not 10 <= body.max_candidates <= cov.MAX_CANDIDATES:
-        msg = f"max_candidates must be between 10 and {cov.MAX_CANDIDATES}"
-        raise InvalidParameterError(msg, field="max_candidates")
+    mins = parse_minutes(f"{body.minutes}", single=True)[0]
     if body.candidates is not None:
-        if not 1 <= len(body.candidates) <= cov.MAX_USER_CANDIDATES:
-            msg = f"give 1..{cov.MAX_USER_CANDIDATES} candidates"
-            raise InvalidParameterError(msg, field="candidates")
-        for i, (x, y) in enumerate(body.candidates):
-            check_lonlat(x, y, field=f"candidates.{i}")
+        check_points(body.candidates, field="candidates")
     net = network_for(networks, body.profile)
     answer = cov.plan_sites(
         conn,
         net,
         category=body.category,
-        k=k,
+        k=body.count,
         minutes=mins,
-        max_m=settings.routing.snap_max_m,
+        caches=caches,
         candidates=body.candidates,
         max_candidates=body.max_candidates,
-        assumed_total=_assumed(body.assume_population),
+        assumed_total=body.assume_population,
         population_raster=settings.population.raster,
     )
-    return cov.sites_body(answer, category=body.category, profile=net.profile, minutes=mins, k=k)
+    return out.sites_body(
+        answer, category=body.category, profile=net.profile, minutes=mins, k=body.count
+    )

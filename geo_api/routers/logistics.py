@@ -14,13 +14,18 @@ from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, Field
 
 from geo_api.auth import OptionalKey, PlannerKey, check_key
-from geo_api.deps import ConnectionDep, EngineDep, NetworksDep, SettingsDep
-from geo_api.logistics import PlanInput, allocate_from_db, compute_plan, parse_time
-from geo_api.routers.routing import check_lonlat
+from geo_api.deps import ConnectionDep, EngineDep, NetworksDep
+from geo_api.logistics import Plan, PlanInput, allocate_from_db, compute_plan, parse_time
+from geo_api.logistics_output import (
+    allocation_body,
+    plan_feature,
+    plan_properties,
+    shipment_feature,
+)
+from geo_api.params import check_lonlat
 from layers import logistics_data as ld
 from layers import shipments as sh
 from layers.errors import InvalidParameterError
-from layers.params import parse_int
 
 router = APIRouter(tags=["logistics"])
 
@@ -60,57 +65,23 @@ def _plan_input(body: PlanRequest) -> PlanInput:
     )
 
 
-def shipment_feature(
-    row: dict[str, Any], events: list[dict[str, Any]] | None = None
-) -> dict[str, Any]:
-    """A shipment row as a GeoJSON Feature (planned route, else the origin point)."""
-    geometry = row["route"] or {
-        "type": "Point",
-        "coordinates": [row["origin_lon"], row["origin_lat"]],
-    }
-    props = {
-        k: row[k]
-        for k in (
-            "code",
-            "status",
-            "commodity",
-            "tonnes",
-            "vehicle_class",
-            "vehicles",
-            "departure",
-            "eta",
-            "cost",
-            "plan",
-            "created_by",
-            "created_at",
-            "updated_at",
-            "version",
-        )
-    }
-    props["market"] = {"id": row["market_id"], "name": row["market_name"]}
-    props["origin"] = {"lon": row["origin_lon"], "lat": row["origin_lat"]}
-    if events is not None:
-        props["events"] = events
-    return {"type": "Feature", "id": row["id"], "geometry": geometry, "properties": props}
-
-
-def _save(
-    engine: Any, plan: dict[str, Any], inp: PlanInput, *, code: str | None, actor: str
-) -> dict[str, Any]:
-    props = plan["properties"]
+def _save(engine: Any, plan: Plan, *, code: str | None, actor: str) -> dict[str, Any]:
+    """Store a plan as a ``planned`` shipment (its own transaction)."""
+    inp = plan.input
+    props = plan_properties(plan)
     with engine.begin() as conn:
         row = sh.create_shipment(
             conn,
             commodity=inp.commodity,
             tonnes=inp.tonnes,
             vehicle_class=inp.vehicle_class,
-            vehicles=props["vehicles"],
-            market_id=props["market"]["id"],
+            vehicles=plan.vehicles,
+            market_id=plan.market_id,
             origin=inp.origin,
             departure=inp.departure,
-            eta=datetime.fromisoformat(props["eta"]),
-            route=[tuple(c) for c in plan["geometry"]["coordinates"]],
-            plan={k: v for k, v in props.items() if k not in ("cost",)},
+            eta=plan.eta,
+            route=list(plan.coords),
+            plan={k: v for k, v in props.items() if k != "cost"},
             cost=props["cost"],
             code=code,
             actor=actor,
@@ -124,7 +95,6 @@ def plan(
     conn: ConnectionDep,
     engine: EngineDep,
     networks: NetworksDep,
-    settings: SettingsDep,
     api_key: OptionalKey = None,
 ) -> dict[str, Any]:
     """The road–ferry–road route as GeoJSON with each leg's time, distance and geometry.
@@ -136,12 +106,10 @@ def plan(
     stored as a ``planned`` shipment and ``shipment`` is added to the answer.
     """
     key = check_key(engine, api_key, "planner") if body.save else None
-    inp = _plan_input(body)
-    feature = compute_plan(conn, networks, inp, snap_max_m=settings.routing.snap_max_m)
+    plan = compute_plan(conn, networks, _plan_input(body))
+    feature = plan_feature(plan)
     if key is not None:
-        feature["properties"]["shipment"] = _save(
-            engine, feature, inp, code=body.code, actor=key.prefix
-        )
+        feature["properties"]["shipment"] = _save(engine, plan, code=body.code, actor=key.prefix)
     return feature
 
 
@@ -159,16 +127,14 @@ class AllocateRequest(BaseModel):
 
 
 @router.post("/logistics/allocate", summary="Minimum-cost allocation of farm supply to markets")
-def allocate(
-    body: AllocateRequest, conn: ConnectionDep, networks: NetworksDep, settings: SettingsDep
-) -> dict[str, Any]:
+def allocate(body: AllocateRequest, conn: ConnectionDep, networks: NetworksDep) -> dict[str, Any]:
     """Flows farm → market (GeoJSON lines with tonnes and cost), unmet demand, ferry use.
 
     A transportation LP solved with HiGHS: each farm ships at most its month's supply,
     each market receives at most its demand per commodity (the rest is reported as
     unmet), the ferry carries at most its monthly freight capacity.
     """
-    return allocate_from_db(
+    answer = allocate_from_db(
         conn,
         networks,
         month=body.month,
@@ -177,8 +143,8 @@ def allocate(
         fuel=body.fuel,
         ferry_share=body.ferry_freight_share,
         commodity=body.commodity,
-        snap_max_m=settings.routing.snap_max_m,
     )
+    return allocation_body(answer)
 
 
 @router.get("/logistics/parameters", summary="Cost figures with their sources")
@@ -224,13 +190,11 @@ def create_shipment(
     conn: ConnectionDep,
     engine: EngineDep,
     networks: NetworksDep,
-    settings: SettingsDep,
     api_key: PlannerKey,
 ) -> dict[str, Any]:
     """Plan the shipment and store it with its planned route, ETA and cost (status planned)."""
-    inp = _plan_input(body)
-    feature = compute_plan(conn, networks, inp, snap_max_m=settings.routing.snap_max_m)
-    return _save(engine, feature, inp, code=body.code, actor=api_key.prefix)
+    plan = compute_plan(conn, networks, _plan_input(body))
+    return _save(engine, plan, code=body.code, actor=api_key.prefix)
 
 
 @router.get("/shipments", summary="Shipments, filtered")
@@ -245,12 +209,10 @@ def list_shipments(
     to: Annotated[
         str | None, Query(description="departure before (a date: through that day)")
     ] = None,
-    limit: Annotated[str | None, Query(description=f"1..{LIST_MAX} (default 100)")] = None,
-    offset: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=LIST_MAX, description="how many")] = 100,
+    offset: Annotated[int, Query(ge=0, le=10**9, description="how many to skip")] = 0,
 ) -> dict[str, Any]:
     """A FeatureCollection of shipments, newest departure first."""
-    lim = parse_int(limit, name="limit", default=100, low=1, high=LIST_MAX)
-    off = parse_int(offset, name="offset", default=0, low=0, high=10**9)
     if commodity is not None:
         ld.check_commodity(conn, commodity)
     market_id = int(ld.find_market(conn, market)["id"]) if market is not None else None
@@ -261,8 +223,8 @@ def list_shipments(
         market_id=market_id,
         departure_from=parse_time(from_, field="from") if from_ else None,
         departure_to=parse_time(to, field="to", end_of_day=True) if to else None,
-        limit=lim,
-        offset=off,
+        limit=limit,
+        offset=offset,
     )
     return {
         "type": "FeatureCollection",

@@ -11,99 +11,26 @@ repeated tile comes from an in-memory LRU without building it again. The fingerp
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
-from collections import OrderedDict
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 
+from geo_api.caches import Caches, TileCache
 from geo_api.deps import find_collection
-from layers.collections import Collection
-from layers.tiles import TileAddress, build_tile, data_fingerprint, parse_tile
+from layers.tiles import TileAddress, build_tile, parse_tile
 
 router = APIRouter(tags=["Vector tiles"])
 
 MVT = "application/vnd.mapbox-vector-tile"
 CACHE_CONTROL = "public, max-age=60"
-FINGERPRINT_TTL_S = 2.0
-CACHE_TILES = 4096
-CACHE_BYTES = 64 * 1024 * 1024
-
-
-class TileCache:
-    """An LRU of tile bytes keyed by (collection, fingerprint, z, x, y)."""
-
-    def __init__(self, *, max_tiles: int = CACHE_TILES, max_bytes: int = CACHE_BYTES) -> None:
-        self.max_tiles = max_tiles
-        self.max_bytes = max_bytes
-        self._tiles: OrderedDict[tuple[object, ...], tuple[bytes, str]] = OrderedDict()
-        self._bytes = 0
-        self._stamps: dict[str, tuple[float, tuple[int, int, int] | None]] = {}
-        self._lock = threading.Lock()
-
-    def fresh_fingerprint(self, collection: Collection) -> tuple[int, int, int] | None:
-        """The fingerprint read less than ``FINGERPRINT_TTL_S`` ago, if any."""
-        with self._lock:
-            hit = self._stamps.get(collection.id)
-        if hit is not None and time.monotonic() - hit[0] < FINGERPRINT_TTL_S:
-            return hit[1]
-        return None
-
-    def fingerprint(self, engine: Engine, collection: Collection) -> tuple[int, int, int] | None:
-        """The collection's data fingerprint, re-read after ``FINGERPRINT_TTL_S``.
-
-        None for collections over views: their tiles are built every time.
-        """
-        fresh = self.fresh_fingerprint(collection)
-        if fresh is not None:
-            return fresh
-        now = time.monotonic()
-        with engine.connect() as conn:
-            stamp = data_fingerprint(conn, collection)
-        with self._lock:
-            self._stamps[collection.id] = (now, stamp)
-        return stamp
-
-    def get(self, key: tuple[object, ...]) -> tuple[bytes, str] | None:
-        """The cached (bytes, etag) of a tile, marking it recently used."""
-        with self._lock:
-            hit = self._tiles.get(key)
-            if hit is not None:
-                self._tiles.move_to_end(key)
-            return hit
-
-    def put(self, key: tuple[object, ...], value: tuple[bytes, str]) -> None:
-        """Store a tile, evicting the least recently used ones beyond the limits."""
-        with self._lock:
-            old = self._tiles.pop(key, None)
-            if old is not None:
-                self._bytes -= len(old[0])
-            self._tiles[key] = value
-            self._bytes += len(value[0])
-            while self._tiles and (
-                len(self._tiles) > self.max_tiles or self._bytes > self.max_bytes
-            ):
-                _, evicted = self._tiles.popitem(last=False)
-                self._bytes -= len(evicted[0])
-
-    def clear(self) -> None:
-        """Forget every tile and fingerprint."""
-        with self._lock:
-            self._tiles.clear()
-            self._stamps.clear()
-            self._bytes = 0
 
 
 def tile_cache(request: Request) -> TileCache:
-    """The app's tile cache (made on first use)."""
-    cache: TileCache | None = getattr(request.app.state, "tile_cache", None)
-    if cache is None:
-        cache = TileCache()
-        request.app.state.tile_cache = cache
-    return cache
+    """The app's tile cache (owned by ``app.state.caches``)."""
+    caches: Caches = request.app.state.caches
+    return caches.tiles
 
 
 def _etag(collection: str, stamp: tuple[int, int, int], tile: TileAddress) -> str:

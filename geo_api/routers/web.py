@@ -16,11 +16,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from geo_api.deps import ConnectionDep, NetworksDep, SettingsDep
-from geo_api.errors import ApiError, register_status
-from geo_api.roads import OTHER_RANK, roads_in_view
+from geo_api.deps import CachesDep, ConnectionDep, NetworksDep, SettingsDep
+from geo_api.errors import StaticNotFoundError
+from geo_api.roads import OTHER_RANK, road_lines, roads_in_view
 from layers.errors import InvalidParameterError
-from layers.params import parse_bbox, parse_int
+from layers.params import parse_bbox
 from layers.points import lookup_options
 from web.assets import MEDIA_TYPES, static_file
 from web.classify import SCHEMES, classify
@@ -32,13 +32,6 @@ router = APIRouter()
 ROAD_LIMIT_MAX = 10_000
 STATIC_CACHE = "public, max-age=3600"
 PAGE_CACHE = "no-cache"
-
-
-class StaticNotFoundError(ApiError):
-    """No such static file."""
-
-
-register_status(StaticNotFoundError, 404)
 
 
 def _endpoints(request: Request) -> set[str]:
@@ -126,11 +119,12 @@ def static(package: str, path: str) -> FileResponse:
 @router.get("/roads", summary="Road lines of the loaded network for a view", tags=["map pages"])
 def roads(
     networks: NetworksDep,
+    caches: CachesDep,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy lon/lat")] = None,
-    limit: Annotated[str | None, Query(description=f"1..{ROAD_LIMIT_MAX}, default 2000")] = None,
+    limit: Annotated[int, Query(ge=1, le=ROAD_LIMIT_MAX, description="most lines")] = 2000,
     max_rank: Annotated[
-        str | None, Query(description="0 motorway … 6 residential, 7 all (default)")
-    ] = None,
+        int, Query(ge=0, le=OTHER_RANK, description="0 motorway … 6 residential, 7 all")
+    ] = OTHER_RANK,
     profile: Annotated[str, Query(description="whose network to draw")] = "car",
 ) -> Response:
     """GeoJSON lines of the routing network (the most important roads first, capped).
@@ -138,8 +132,7 @@ def roads(
     Keeps the maps readable when base-map tiles cannot be loaded.
     """
     box = parse_bbox(bbox) if bbox else None
-    cap = parse_int(limit, name="limit", default=2000, low=1, high=ROAD_LIMIT_MAX)
-    rank = parse_int(max_rank, name="max_rank", default=OTHER_RANK, low=0, high=OTHER_RANK)
+    cap, rank = limit, max_rank
     net = networks.get(profile) or next(iter(networks.values()), None)
     if net is None:
         body: dict[str, Any] = {
@@ -150,7 +143,8 @@ def roads(
             "note": "no road network is loaded",
         }
     else:
-        body = roads_in_view(net.compiled, box, limit=cap, max_rank=rank)
+        lines = caches.roads.get_or_put(net.key, lambda: road_lines(net.compiled))
+        body = roads_in_view(lines, box, limit=cap, max_rank=rank)
     return Response(json.dumps(body, separators=(",", ":")), media_type="application/geo+json")
 
 

@@ -142,7 +142,7 @@ def check_against_oracle(
     fac_snaps = [good[f] for f in fac_idx]
     for i in range(nearest_origins):
         want = np.sort(to_fac[i][np.isfinite(to_fac[i])])[:k]
-        got = np.array([d for _, d, _ in net.nearest(good[i], fac_snaps, k=k)])
+        got = np.array([h.duration_s for h in net.nearest(good[i], fac_snaps, k=k)])
         rep.nearest_origins += 1
         if got.shape != want.shape:
             rep.fail(f"nearest {i}: engine {got.tolist()}, oracle {want.tolist()}")

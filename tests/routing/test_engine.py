@@ -209,13 +209,22 @@ def test_nearest_equals_brute_force(grid, grid_engine: RoutingEngine) -> None:
         brute = grid_engine.durations([origin], targets)[0]
         got = grid_engine.nearest(origin, targets, k=7)
         expected = sorted(range(len(targets)), key=lambda i: (brute[i], i))[:7]
-        assert [i for i, _, _ in got] == expected
-        np.testing.assert_allclose([dur for _, dur, _ in got], brute[expected], rtol=1e-9)
-        for i, _, dist in got:
-            assert dist == pytest.approx(grid_engine.route(origin, targets[i]).distance_m)
+        assert [h.target for h in got] == expected
+        np.testing.assert_allclose([h.duration_s for h in got], brute[expected], rtol=1e-9)
+        for h in got:
+            assert h.distance_m == pytest.approx(
+                grid_engine.route(origin, targets[h.target]).distance_m
+            )
+        # the routes of the same search equal separate point-to-point routes
+        for h in grid_engine.nearest(origin, targets, k=7, with_routes=True):
+            alone = grid_engine.route(origin, targets[h.target])
+            assert h.route is not None
+            assert h.route.duration_s == pytest.approx(alone.duration_s, rel=1e-9)
+            assert h.route.distance_m == pytest.approx(h.distance_m, rel=1e-9)
+            assert h.route.coords[0] == alone.coords[0] and h.route.coords[-1] == alone.coords[-1]
         limit = float(np.sort(brute)[3])
         bounded = grid_engine.nearest(origin, targets, k=10, max_duration_s=limit)
-        assert all(dur <= limit for _, dur, _ in bounded)
+        assert all(h.duration_s <= limit for h in bounded)
         assert len(bounded) == int(np.sum(brute <= limit))
 
 
@@ -297,7 +306,7 @@ def test_same_edge(model) -> None:
     m = engine.durations([_on(cg, 1, 2, 0.25)], [_on(cg, 1, 2, 0.75), _on(cg, 1, 2, 0.0)])
     np.testing.assert_allclose(m, [[50.0, 25.0]])
     near = engine.nearest(_on(cg, 1, 2, 0.25), [_on(cg, 2, 3, 0.5), _on(cg, 1, 2, 0.75)], k=2)
-    assert [(i, round(t, 6), round(dist, 6)) for i, t, dist in near] == [
+    assert [(i, round(t, 6), round(dist, 6)) for i, t, dist, _ in near] == [
         (1, 50.0, 500.0),
         (0, 100.0, 1000.0),
     ]
@@ -405,7 +414,7 @@ def test_jakarta_matrix_nearest_multi_source(jakarta, jakarta_ch: RoutingEngine)
     targets = _random_snaps(cg, 200, seed=3)
     brute = jakarta_ch.durations([origins[0]], targets)[0]
     got = jakarta_ch.nearest(origins[0], targets, k=10)
-    np.testing.assert_allclose([t for _, t, _ in got], np.sort(brute)[:10], rtol=1e-6)
+    np.testing.assert_allclose([h.duration_s for h in got], np.sort(brute)[:10], rtol=1e-6)
     facilities = rng.choice(cg.n_nodes, size=50, replace=False)
     times, which = jakarta_ch.multi_source(facilities, direction="to_sources")
     from scipy.sparse.csgraph import dijkstra

@@ -77,7 +77,7 @@ def test_nearest_puskesmas_from_20_points_equals_brute_force(
     for row, origin in zip(brute, origins, strict=True):
         got = moto.engine.nearest(origin, targets, k=3)
         expect = np.sort(row[np.isfinite(row)])[:3]
-        assert [d for _, d, _ in got] == pytest.approx(expect.tolist(), rel=1e-6)
+        assert [h.duration_s for h in got] == pytest.approx(expect.tolist(), rel=1e-6)
         assert got[0][1] < 30 * 60  # Jakarta is dense in puskesmas
         # the growing-ring search gives the same answer as one unbounded search
         for k in (1, 3, 10):
@@ -124,7 +124,7 @@ def test_nearest_api_on_jakarta(
     pts = gpd.read_file(shared_file("jakarta", "puskesmas.geojson"))
     arr = moto.snapper.snap_many(pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy())
     targets = [s for s in arr.to_snaps() if s is not None]
-    expect = [round(d, 1) for _, d, _ in moto.engine.nearest(origin, targets, k=5)]
+    expect = [round(h.duration_s, 1) for h in moto.engine.nearest(origin, targets, k=5)]
     assert [f["properties"]["duration_s"] for f in body["features"]] == pytest.approx(
         expect, abs=0.11
     )
