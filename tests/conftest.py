@@ -148,3 +148,34 @@ def scratch_client(scratch_url: str, clean_engine: Engine) -> Iterator[TestClien
     settings = Settings(database=DatabaseSettings(database_url=scratch_url))
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield client
+
+
+# -- real data must be used when it is there ----------------------------------------
+_SKIPPED_SHARED: list[str] = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Remember ``shared_data`` tests that skipped."""
+    outcome = yield
+    report = outcome.get_result()
+    about_shared = "shared/data" in str(report.longrepr)
+    if report.skipped and (item.get_closest_marker("shared_data") is not None or about_shared):
+        _SKIPPED_SHARED.append(f"{item.nodeid}: {report.longrepr}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when ``../shared/data`` exists but a ``shared_data`` test skipped.
+
+    CI always has the real data: a skip there means a test silently stopped checking
+    the real files (a moved file, a wrong path), which must not pass unnoticed.
+    """
+    if SHARED_DATA.is_dir() and _SKIPPED_SHARED and exitstatus == 0:
+        lines = "\n  ".join(_SKIPPED_SHARED[:20])
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"ERROR: {SHARED_DATA} exists, but these shared_data tests skipped:\n  {lines}",
+                red=True,
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

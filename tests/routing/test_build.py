@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bz2
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -369,10 +368,8 @@ def test_jakarta_bridges_are_not_noded(
 
 @pytest.mark.shared_data
 def test_lampung_rbi_roads(rbi_roads_path: Path) -> None:
-    start = time.perf_counter()
     moto, moto_report = build_graph(rbi_roads_path, profile="motorcycle")
     walk, walk_report = build_graph(rbi_roads_path, profile="walk")
-    assert time.perf_counter() - start < 30
     _, car_report = build_graph(rbi_roads_path, profile="car")
     assert moto_report.preset == walk_report.preset == "rbi"
     assert_graph_contract(moto)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import networkx as nx
 import numpy as np
 import pyproj
@@ -132,15 +130,13 @@ def test_node_snap(cg: CompiledGraph, snapper: Snapper) -> None:
 
 
 @pytest.mark.shared_data
-def test_jakarta_snap_speed(jakarta_graph_car: nx.MultiDiGraph) -> None:
+def test_jakarta_snap_one_by_one_equals_bulk(jakarta_graph_car: nx.MultiDiGraph) -> None:
+    """(Snapping speed is measured in bench/routing.py, not asserted here.)"""
     cg = compile_graph(jakarta_graph_car)
     snapper = Snapper(cg)
     rng = np.random.default_rng(1)
     lons, lats = rng.uniform(106.75, 106.9, 300), rng.uniform(-6.3, -6.15, 300)
-    start = time.perf_counter()
     snaps = [snapper.snap(x, y) for x, y in zip(lons, lats, strict=True)]
-    per_snap = (time.perf_counter() - start) / 300
-    assert per_snap < 1e-3  # ~0.1 ms measured; generous bound for CI
     assert max(s.distance_m for s in snaps) < 2000
     bulk = snapper.snap_many(lons, lats)
     np.testing.assert_array_equal(bulk.edge, [s.edge for s in snaps])
