@@ -63,9 +63,9 @@ and make every other request (``/route``) wait longer for the interpreter."""
 
 #: What each gate guards, for messages.
 PURPOSE = {
-    "db": "a database connection",
-    "analysis": "an analysis worker",
-    "search": "a routing search worker",
+    "db": "database connection",
+    "analysis": "analysis worker",
+    "search": "routing search worker",
 }
 
 
@@ -137,7 +137,7 @@ class Gate:
         what = PURPOSE.get(self.name, self.name)
         if self.waiting >= self.queue:
             msg = (
-                f"the service is busy: {self.waiting} requests are already waiting for "
+                f"the service is busy: {self.waiting} requests are already waiting for a "
                 f"{what}; try again in {self.retry_after_s} s"
             )
             raise self._refuse("queue_full", msg)

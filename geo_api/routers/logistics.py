@@ -170,7 +170,7 @@ class ParameterUpdate(BaseModel):
 
 @router.put("/logistics/parameters/{key}", summary="Update a cost figure (API key)")
 def update_parameter(
-    key: str, body: ParameterUpdate, conn: ConnectionDep, api_key: PlannerKey
+    key: str, body: ParameterUpdate, api_key: PlannerKey, conn: ConnectionDep
 ) -> dict[str, Any]:
     """Set a parameter's value and source; needs a key with role planner or admin."""
     if not math.isfinite(body.value) or body.value < 0:
@@ -191,9 +191,9 @@ def vehicle_classes(conn: ConnectionDep) -> dict[str, Any]:
 @router.post("/shipments", status_code=201, summary="Create a planned shipment (API key)")
 def create_shipment(
     body: PlanRequest,
+    api_key: PlannerKey,
     conn: ConnectionDep,
     networks: NetworksDep,
-    api_key: PlannerKey,
 ) -> dict[str, Any]:
     """Plan the shipment and store it with its planned route, ETA and cost (status planned)."""
     plan = compute_plan(conn, networks, _plan_input(body))
@@ -264,8 +264,8 @@ class ShipmentPatch(BaseModel):
 def patch_shipment(
     shipment_id: int,
     body: ShipmentPatch,
-    conn: ConnectionDep,
     api_key: PlannerKey,
+    conn: ConnectionDep,
     response: Response,
     idempotency_key: Annotated[
         str | None,

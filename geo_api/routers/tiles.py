@@ -12,7 +12,8 @@ memory, without a database slot. Otherwise the request takes a ``db`` admission 
 and uses one connection for the fingerprint and, if needed, the tile. When that fails
 because the database is down or busy (503), a tile for the same address still in memory
 is answered instead, with ``Warning: 110 - "Response is Stale"`` and
-``Cache-Control: no-cache`` (it may predate a data change); without one, the 503 stands.
+``Cache-Control: no-cache`` (it may predate a data change); without one, or when the
+request says ``Cache-Control: no-cache``, the 503 stands.
 """
 
 from __future__ import annotations
@@ -141,8 +142,8 @@ async def tile(
                 _fetch, engine, cache, coll, address, if_none_match=if_none_match, fresh=fresh
             )
     except DATABASE_DOWN as exc:
-        stale = cache.latest(coll.id, address.z, address.x, address.y)
-        if stale is None:
+        stale = None if fresh else cache.latest(coll.id, address.z, address.x, address.y)
+        if stale is None:  # nothing in memory, or the client asked for a fresh tile
             raise
         log.warning(
             "tile %s/%d/%d/%d served stale: %s", coll.id, *_zxy(address), type(exc).__name__
