@@ -15,7 +15,9 @@ Scenarios (each run at every client count of ``--levels`` for ``--duration`` s):
 * ``mix``     — 40 % items, 25 % route, 25 % nearest, 10 % tiles
 * ``saturated`` — every client on ``items`` (database-bound), plus ``--probes`` extra
   clients on ``/route`` whose latency is reported apart: what a citizen's route
-  request meets while the database endpoints are saturated.
+  request meets while the database endpoints are saturated. The probes run in
+  processes of their own, so their timings do not include this process's own work
+  (parsing the ``items`` answers).
 
 For each step: requests, throughput, p50/p95/p99/max latency, 5xx other than 503,
 503 (refused by admission, with ``Retry-After``), connection errors, client timeouts,
@@ -39,6 +41,8 @@ import asyncio
 import json
 import random
 import shutil
+import ssl
+import subprocess
 import sys
 import tempfile
 import time
@@ -58,6 +62,9 @@ if __name__ == "__main__":
 from bench._common import BenchDatabase, Server, percentile, start_server, stop_all  # noqa: E402
 
 STALL_S = 10.0
+# One TLS context for every client: httpx builds a new one (loading the CA bundle, ~0.1 s)
+# per client otherwise, which would stall this process for seconds at 128 clients.
+TLS = ssl.create_default_context()
 SCENARIOS = ("items", "route", "nearest", "tiles", "mix", "saturated")
 MIX = (("items", 0.40), ("route", 0.25), ("nearest", 0.25), ("tiles", 0.10))
 
@@ -166,19 +173,23 @@ class Tally:
         }
 
 
+def new_client(base_url: str, timeout_s: float) -> httpx.AsyncClient:
+    """One simulated user: one keep-alive connection."""
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    return httpx.AsyncClient(base_url=base_url, timeout=timeout_s, limits=limits, verify=TLS)
+
+
 async def _client(
-    base_url: str,
+    client: httpx.AsyncClient,
     make: Path_,
     tally: Tally,
     *,
     seed: int,
     until: float,
-    timeout_s: float,
     stop: Callable[[], bool] = lambda: False,
 ) -> None:
     rng = random.Random(seed)
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    async with httpx.AsyncClient(base_url=base_url, timeout=timeout_s, limits=limits) as client:
+    async with client:
         while time.monotonic() < until and not stop():
             path = make(rng)
             started = time.monotonic()
@@ -200,6 +211,46 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
+def probe_main(base_url: str, paths_file: str, duration_s: float) -> None:
+    """``--probe-url``: request the paths of ``paths_file`` one after another for
+    ``duration_s`` seconds; print ``[[seconds, outcome], ...]`` as JSON."""
+    paths = Path(paths_file).read_text().split()
+    rng = random.Random(len(paths))
+    out: list[tuple[float, str]] = []
+    until = time.monotonic() + duration_s
+    with httpx.Client(base_url=base_url, timeout=30.0) as client:
+        while time.monotonic() < until:
+            started = time.monotonic()
+            try:
+                outcome = str(client.get(rng.choice(paths)).status_code)
+            except httpx.TimeoutException:
+                outcome = "timeout"
+            except httpx.TransportError:
+                outcome = "connection"
+            out.append((time.monotonic() - started, outcome))
+    print(json.dumps(out))
+
+
+def _start_probes(
+    base_url: str, paths: list[str], n: int, duration_s: float
+) -> list[subprocess.Popen[str]]:
+    folder = Path(tempfile.mkdtemp(prefix="lampung-geo-probe-"))
+    paths_file = folder / "paths.txt"
+    paths_file.write_text("\n".join(paths))
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--probe-url", base_url]
+    cmd += ["--probe-paths", str(paths_file), "--duration", str(duration_s)]
+    return [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT) for _ in range(n)]
+
+
+def _collect_probes(procs: list[subprocess.Popen[str]]) -> Tally:
+    tally = Tally()
+    for proc in procs:
+        out, _ = proc.communicate(timeout=120)
+        for seconds, outcome in json.loads(out or "[]"):
+            tally.add(float(seconds), str(outcome))
+    return tally
+
+
 async def run_step(
     server: Server,
     wl: Workload,
@@ -213,29 +264,20 @@ async def run_step(
 ) -> dict[str, Any]:
     """One scenario at one client count."""
     kind = "items" if scenario == "saturated" else scenario
-    main, probe = Tally(), Tally()
+    main = Tally()
+    users = [new_client(server.base_url, timeout_s) for _ in range(clients)]
     rss_before = rss_kb(server.process.pid)
     started = time.monotonic()
     until = started + duration_s
-    tasks = [
-        _client(
-            server.base_url, wl.path(kind), main, seed=seed + i, until=until, timeout_s=timeout_s
-        )
-        for i in range(clients)
-    ]
-    if scenario == "saturated":
-        tasks += [
-            _client(
-                server.base_url,
-                wl.route,
-                probe,
-                seed=seed + 10_000 + i,
-                until=until,
-                timeout_s=timeout_s,
-            )
-            for i in range(probes)
-        ]
-    await asyncio.gather(*tasks)
+    procs = (
+        _start_probes(server.base_url, wl.routes, probes, duration_s)
+        if scenario == "saturated"
+        else []
+    )
+    await asyncio.gather(
+        *[_client(c, wl.path(kind), main, seed=seed + i, until=until) for i, c in enumerate(users)]
+    )
+    probe = _collect_probes(procs)
     elapsed = time.monotonic() - started
     result = {
         "scenario": scenario,
@@ -275,21 +317,21 @@ async def run_long(
                 next_at += sample_every
             await asyncio.sleep(0.2)
 
+    users = [new_client(server.base_url, timeout_s) for _ in range(clients)]
     started = time.monotonic()
     before = rss_kb(server.process.pid) / 1024
     sampling = asyncio.create_task(sampler())
     await asyncio.gather(
         *[
             _client(
-                server.base_url,
+                c,
                 wl.mix,
                 tally,
                 seed=seed + i,
                 until=started + 24 * 3600,
-                timeout_s=timeout_s,
                 stop=lambda: len(tally.latencies) >= total,
             )
-            for i in range(clients)
+            for i, c in enumerate(users)
         ]
     )
     done.set()
@@ -391,7 +433,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--ready-path", default="/health/ready")
     p.add_argument("--out", default=str(ROOT / "bench" / "results" / "load.json"))
+    p.add_argument("--server-log", help="keep the server's JSON log here (default: dropped)")
+    p.add_argument("--probe-url", help=argparse.SUPPRESS)
+    p.add_argument("--probe-paths", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.probe_url:
+        probe_main(args.probe_url, args.probe_paths, args.duration)
+        return 0
     levels = _parse_levels(args.levels)
     scenarios = _parse_scenarios(args.scenarios)
 
@@ -410,9 +458,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         env |= dict(kv.split("=", 1) for kv in args.env)
         cmd = [sys.executable, "-m", "geo_api.cli", "serve"]
-        server = start_server(
-            "api", cmd, port=port, env=env, log=folder / "api.log", ready_path=args.ready_path
-        )
+        log = Path(args.server_log) if args.server_log else folder / "api.log"
+        server = start_server("api", cmd, port=port, env=env, log=log, ready_path=args.ready_path)
         servers.append(server)
         wl = make_workload(graph_dir, server.base_url, seed=args.seed)
         print(f"server pid {server.process.pid}, log {server.log}; {len(wl.routes)} route pairs")

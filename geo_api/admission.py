@@ -244,8 +244,15 @@ class Admission:
                 "pool while holding a worker thread"
             )
             raise ValueError(msg)
-        analysis = admission.analysis_slots or max(1, cpus)
+        analysis = admission.analysis_slots or max(1, min(cpus, db_slots - 1))
         search = admission.search_slots or max(2, 2 * cpus)
+        if analysis >= db_slots:
+            msg = (
+                f"{analysis} analysis slots would let analyses (which hold a database "
+                f"connection while they compute) take all {db_slots} database slots; "
+                "give the database gate more slots than the analysis gate"
+            )
+            raise ValueError(msg)
         free = admission.threads - db_slots - analysis - search
         if free < admission.threads_free:
             msg = (

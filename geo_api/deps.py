@@ -3,10 +3,12 @@
 Database access goes through :data:`ConnectionDep` only: it first takes a slot of the
 ``db`` admission gate (waiting on the event loop), then one pooled connection that the
 whole request uses (:func:`write` for its writes), released as soon as the endpoint
-returns. Expensive endpoints declare a work dependency (:data:`AnalysisBudget`,
-:data:`SearchBudget`) *before* the connection: it takes a CPU slot and gives the
-endpoint a :class:`~data.budget.Budget`, cancelled when the client disconnects. See
-:mod:`geo_api.admission`.
+returns. Expensive endpoints declare a work dependency (:data:`IsochronesBudget`,
+:data:`CoverageBudget`, ... :data:`NearestBudget`) *before* the connection: it takes a
+slot of a CPU gate and gives the endpoint a :class:`~data.budget.Budget` to pass to the
+domain code, cancelled when the client disconnects. See :mod:`geo_api.admission`.
+:data:`EngineDep` is for code that must not hold a connection; a request never opens one
+from it (only :func:`db_admitted` blocks may).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from sqlalchemy import Connection, Engine
 
-from data.budget import Budget
+from data.budget import Budget, WorkStoppedError
 from geo_api.admission import DB_SLOT_HELD, Admission, client_watch
 from geo_api.caches import Caches
 from geo_api.networks import network_for
@@ -107,10 +109,8 @@ def _work(gate: str, budget_field: str, label: str) -> Callable[[Request], Async
         metrics.work.start(gate, budget)
         try:
             yield budget
-        except Exception as exc:
-            reason = type(exc).__name__.removesuffix("Error")
-            if reason in ("BudgetExceeded", "WorkCancelled"):
-                metrics.work_stopped.labels(gate, reason).inc()
+        except WorkStoppedError as exc:
+            metrics.work_stopped.labels(gate, type(exc).__name__.removesuffix("Error")).inc()
             raise
         finally:
             watch.forget(cancel)

@@ -98,7 +98,8 @@ class AdmissionSettings(BaseSettings):
     ``Retry-After``. ``db``: every request that opens a database connection (0 slots =
     two per CPU, at most what the pool serves, ``2 x LAMPUNG_GEO_POOL_SIZE``; never
     more). ``analysis``: isochrones,
-    coverage, siting, allocation (0 = one per CPU). ``search``: ``/nearest`` and
+    coverage, siting, allocation (0 = one per CPU, fewer than the database slots: an
+    analysis holds its connection while it computes). ``search``: ``/nearest`` and
     ``/matrix`` (0 = two per CPU). ``threads`` is the size of the worker-thread pool
     that synchronous endpoints run in; the gates' slots must leave at least
     ``threads_free`` of them to requests that need neither (``/route``, pages, files).

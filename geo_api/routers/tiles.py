@@ -66,7 +66,6 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 
 @dataclass
 class _Fetched:
-    stamp: tuple[int, int, int] | None
     etag: str
     body: bytes | None  # None: the client's copy is current (304)
 
@@ -86,17 +85,17 @@ def _fetch(
         if stamp is None:  # a view: no fingerprint, the ETag is the hash of the bytes
             body = build_tile(conn, coll, address)
             etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-            return _Fetched(None, etag, None if _matches(if_none_match, etag) else body)
+            return _Fetched(etag, None if _matches(if_none_match, etag) else body)
         etag = _etag(coll.id, stamp, address)
         if _matches(if_none_match, etag):
-            return _Fetched(stamp, etag, None)
+            return _Fetched(etag, None)
         key = (coll.id, stamp, address.z, address.x, address.y)
         hit = None if fresh else cache.get(key)
         if hit is not None:
-            return _Fetched(stamp, etag, hit[0])
+            return _Fetched(etag, hit[0])
         body = build_tile(conn, coll, address)
     cache.put(key, (body, etag))
-    return _Fetched(stamp, etag, body)
+    return _Fetched(etag, body)
 
 
 @router.get(
@@ -149,6 +148,8 @@ async def tile(
             "tile %s/%d/%d/%d served stale: %s", coll.id, *_zxy(address), type(exc).__name__
         )
         headers = {"ETag": stale[1], "Cache-Control": "no-cache", "Warning": STALE_WARNING}
+        if _matches(if_none_match, stale[1]):
+            return Response(status_code=304, headers=headers)
         return Response(stale[0], media_type=MVT, headers=headers)
     headers = {"ETag": got.etag, "Cache-Control": CACHE_CONTROL}
     if got.body is None:

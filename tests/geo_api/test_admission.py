@@ -99,6 +99,8 @@ def test_gate_sizes_come_from_the_settings_and_bad_ones_are_refused():
     assert a.db.slots <= 6  # never more than the pool serves
     with pytest.raises(ValueError, match="exceeds the 6 connections"):
         Admission.from_settings(AdmissionSettings(db_slots=7), db)
+    with pytest.raises(ValueError, match="more slots than the analysis gate"):
+        Admission.from_settings(AdmissionSettings(db_slots=2, analysis_slots=2), db)
     with pytest.raises(ValueError, match="LAMPUNG_GEO_ADMISSION_THREADS"):
         Admission.from_settings(
             AdmissionSettings(db_slots=6, analysis_slots=2, search_slots=2, threads=12), db
@@ -112,7 +114,9 @@ def gated(demo_settings: Settings) -> Iterator[TestClient]:
     settings = Settings(
         database=demo_settings.database,
         routing=demo_settings.routing,
-        admission=AdmissionSettings(db_slots=2, db_queue=1, db_wait_s=20.0, retry_after_s=3),
+        admission=AdmissionSettings(
+            db_slots=2, analysis_slots=1, db_queue=1, db_wait_s=20.0, retry_after_s=3
+        ),
     )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield client
@@ -161,16 +165,18 @@ def test_a_wait_longer_than_the_setting_is_a_503(demo_settings: Settings):
     settings = Settings(
         database=demo_settings.database,
         routing=demo_settings.routing,
-        admission=AdmissionSettings(db_slots=1, db_queue=10, db_wait_s=0.2),
+        admission=AdmissionSettings(db_slots=2, analysis_slots=1, db_queue=10, db_wait_s=0.2),
     )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         gate: Gate = client.app.state.admission.db  # type: ignore[attr-defined]
         assert client.portal is not None
-        client.portal.call(gate.acquire)
+        for _ in range(gate.slots):
+            client.portal.call(gate.acquire)
         r = client.get("/collections/service_points/items")
         assert r.status_code == 503 and "Retry-After" in r.headers
         assert "within 0.2 s" in r.json()["description"]
-        client.portal.call(gate.release)
+        for _ in range(gate.slots):
+            client.portal.call(gate.release)
         assert client.get("/collections/service_points/items").status_code == 200
 
 

@@ -115,6 +115,9 @@ def test_database_down_gives_503_then_recovers(monkeypatch: pytest.MonkeyPatch):
             assert stale.headers["Warning"] == STALE_WARNING
             assert stale.headers["Cache-Control"] == "no-cache"
             assert stale.headers["ETag"] == tile.headers["ETag"]
+            revalidated = client.get(TILE, headers={"If-None-Match": tile.headers["ETag"]})
+            assert revalidated.status_code == 304
+            assert revalidated.headers["Warning"] == STALE_WARNING
             # ... unless the client asks for a fresh one
             assert client.get(TILE, headers={"Cache-Control": "no-cache"}).status_code == 503
             cluster.start()

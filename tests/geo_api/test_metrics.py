@@ -157,3 +157,23 @@ def test_one_json_log_line_per_request_without_query_or_key(fresh: TestClient):
     raw = stream.getvalue()
     for secret in ("Secret", "bbox", "105.26", "lgk_", "secretkey"):
         assert secret not in raw
+
+
+def test_an_unexpected_error_is_a_counted_500_with_a_request_id(demo_settings: Settings):
+    app = create_app(demo_settings)
+
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/test-only/boom", boom)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.get("/test-only/boom", headers={"X-Request-ID": "boom-1"})
+        assert r.status_code == 500
+        assert r.headers["X-Request-ID"] == "boom-1"
+        assert r.json()["description"] == "internal server error"
+        assert "a bug" not in r.text
+        text = client.get("/metrics").text
+    assert (
+        metric_value(text, "lampung_geo_http_requests_total", route="/test-only/boom", status="500")
+        == 1
+    )
