@@ -232,10 +232,9 @@ def probe_main(base_url: str, paths_file: str, duration_s: float) -> None:
 
 
 def _start_probes(
-    base_url: str, paths: list[str], n: int, duration_s: float
+    base_url: str, paths: list[str], n: int, duration_s: float, *, folder: Path
 ) -> list[subprocess.Popen[str]]:
-    folder = Path(tempfile.mkdtemp(prefix="lampung-geo-probe-"))
-    paths_file = folder / "paths.txt"
+    paths_file = folder / "probe-paths.txt"
     paths_file.write_text("\n".join(paths))
     cmd = [sys.executable, str(Path(__file__).resolve()), "--probe-url", base_url]
     cmd += ["--probe-paths", str(paths_file), "--duration", str(duration_s)]
@@ -261,6 +260,7 @@ async def run_step(
     probes: int,
     timeout_s: float,
     seed: int,
+    folder: Path,
 ) -> dict[str, Any]:
     """One scenario at one client count."""
     kind = "items" if scenario == "saturated" else scenario
@@ -270,7 +270,7 @@ async def run_step(
     started = time.monotonic()
     until = started + duration_s
     procs = (
-        _start_probes(server.base_url, wl.routes, probes, duration_s)
+        _start_probes(server.base_url, wl.routes, probes, duration_s, folder=folder)
         if scenario == "saturated"
         else []
     )
@@ -476,6 +476,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         probes=args.probes,
                         timeout_s=args.timeout,
                         seed=args.seed * 1000 + clients,
+                        folder=folder,
                     )
                 )
                 results["steps"].append(r)
