@@ -1,16 +1,32 @@
-"""The FastAPI application: ``create_app()`` and its lifespan."""
+"""The FastAPI application: ``create_app()`` and its lifespan.
+
+The app is wrapped, outside Starlette's own error middleware, by
+:class:`~geo_api.observability.ObservabilityMiddleware` (request id, metrics, access
+log), so every answer — a 500 included — is counted and carries ``X-Request-ID``.
+Admission gates (:mod:`geo_api.admission`) are sized from the settings when the app is
+made, so a setting that would let requests wait for the pool while holding a thread is
+refused at start-up. The lifespan makes the engine, sizes the worker-thread pool, loads
+the caches and graphs, and disposes of the engine at shutdown, which uvicorn runs only
+after the requests in flight have finished (``lampung-geo serve`` gives them
+``LAMPUNG_GEO_GRACEFUL_SHUTDOWN_S``).
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 
+from geo_api.admission import Admission
 from geo_api.caches import Caches
 from geo_api.errors import install_error_handlers
 from geo_api.networks import load_all
+from geo_api.observability import Metrics, ObservabilityMiddleware, count_unadmitted_checkouts
 from geo_api.routers import coverage, features, health, logistics, routing, tiles, web
 from geo_api.settings import DatabaseSettings, Settings
 from layers.db.cluster import PostgresCluster
@@ -33,6 +49,15 @@ def database_url(settings: DatabaseSettings) -> str:
     return cluster.url
 
 
+class GeoApp(FastAPI):
+    """FastAPI with :class:`ObservabilityMiddleware` around the whole middleware stack."""
+
+    def build_middleware_stack(self) -> Any:
+        """The usual stack, wrapped by the observability middleware."""
+        metrics: Metrics = self.state.metrics
+        return ObservabilityMiddleware(super().build_middleware_stack(), metrics=metrics)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application.
 
@@ -42,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         All settings; read from the environment when omitted.
     """
     settings = settings or Settings()
+    admission = Admission.from_settings(settings.admission, settings.database)
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -49,18 +76,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             database_url(settings.database),
             statement_timeout_ms=settings.database.statement_timeout_ms,
             pool_size=settings.database.pool_size,
+            pool_timeout_s=settings.database.pool_timeout_s,
         )
+        count_unadmitted_checkouts(engine, metrics)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = admission.threads
         app.state.engine = engine
         app.state.caches = Caches.create()
         app.state.networks = load_all(
             settings.routing.graph_dir, snap_max_m=settings.routing.snap_max_m
+        )
+        app.state.started = time.monotonic()
+        metrics.state.bind(app)
+        log.info(
+            "admission: %s",
+            ", ".join(f"{g.name} {g.slots} slots (queue {g.queue})" for g in admission.gates()),
         )
         try:
             yield
         finally:
             engine.dispose()
 
-    app = FastAPI(
+    app = GeoApp(
         title=settings.api.title,
         description=(
             "Public-service access, farm-to-Jakarta logistics and coverage planning for "
@@ -70,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.admission = admission
+    app.state.metrics = metrics
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(features.router)

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Security
 from fastapi.security import APIKeyHeader
-from sqlalchemy import Engine
+from sqlalchemy import Connection
 
+from geo_api.deps import ConnectionDep
 from geo_api.errors import AuthenticationError, PermissionDeniedError
 from layers.apikeys import ApiKeyInfo, role_rank, verify_key
 
@@ -31,13 +32,17 @@ api_key_header = APIKeyHeader(
 )
 
 
-def check_key(engine: Engine, key: str | None, role: str) -> ApiKeyInfo:
-    """Verify ``key`` and that its role is ``role`` or above (401 / 403 otherwise)."""
+def _present(key: str | None) -> str:
     if not key:
         msg = f"this operation needs an API key in the {HEADER} header"
         raise AuthenticationError(msg, field=HEADER)
-    with engine.connect() as conn:
-        info = verify_key(conn, key)
+    return key
+
+
+def check_key(conn: Connection, key: str | None, role: str) -> ApiKeyInfo:
+    """Verify ``key`` on the request's connection, and that its role is ``role`` or
+    above (401 / 403 otherwise)."""
+    info = verify_key(conn, _present(key))
     if info is None:
         msg = "the API key is unknown or revoked"
         raise AuthenticationError(msg, field=HEADER)
@@ -47,14 +52,19 @@ def check_key(engine: Engine, key: str | None, role: str) -> ApiKeyInfo:
     return info
 
 
+async def _key_present(key: Annotated[str | None, Security(api_key_header)] = None) -> str:
+    return _present(key)  # no key: 401 before any database slot is taken
+
+
+PresentKey = Annotated[str, Depends(_key_present)]
+
+
 def require_role(role: str) -> Callable[..., ApiKeyInfo]:
     """A dependency that lets a request through only with a key of ``role`` or above."""
     role_rank(role)  # fail early on a typo
 
-    def dependency(
-        request: Request, key: Annotated[str | None, Security(api_key_header)] = None
-    ) -> ApiKeyInfo:
-        return check_key(request.app.state.engine, key, role)
+    def dependency(key: PresentKey, conn: ConnectionDep) -> ApiKeyInfo:
+        return check_key(conn, key, role)
 
     return dependency
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import cachetools
-from sqlalchemy import Engine
+from sqlalchemy import Connection
 
 from layers.collections import Collection
 from layers.tiles import data_fingerprint
@@ -113,7 +113,11 @@ class CountedCache(Generic[V]):
 
 
 class TileCache:
-    """An LRU of tile bytes keyed by (collection, fingerprint, z, x, y)."""
+    """An LRU of tile bytes keyed by (collection, fingerprint, z, x, y).
+
+    It also remembers, per tile address, the newest tile it holds (:meth:`latest`),
+    so a tile already in memory can be served while the database is down.
+    """
 
     def __init__(self, *, max_tiles: int = CACHE_TILES, max_bytes: int = CACHE_BYTES) -> None:
         self.max_tiles = max_tiles
@@ -121,6 +125,7 @@ class TileCache:
         self._tiles: OrderedDict[tuple[object, ...], tuple[bytes, str]] = OrderedDict()
         self._bytes = 0
         self._stamps: dict[str, tuple[float, tuple[int, int, int] | None]] = {}
+        self._latest: dict[tuple[object, ...], tuple[object, ...]] = {}
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -133,7 +138,7 @@ class TileCache:
             return hit[1]
         return None
 
-    def fingerprint(self, engine: Engine, collection: Collection) -> tuple[int, int, int] | None:
+    def fingerprint(self, conn: Connection, collection: Collection) -> tuple[int, int, int] | None:
         """The collection's data fingerprint, re-read after ``FINGERPRINT_TTL_S``.
 
         None for collections over views: their tiles are built every time.
@@ -142,8 +147,7 @@ class TileCache:
         if fresh is not None:
             return fresh
         now = time.monotonic()
-        with engine.connect() as conn:
-            stamp = data_fingerprint(conn, collection)
+        stamp = data_fingerprint(conn, collection)
         with self._lock:
             self._stamps[collection.id] = (now, stamp)
         return stamp
@@ -160,18 +164,32 @@ class TileCache:
             return hit
 
     def put(self, key: tuple[object, ...], value: tuple[bytes, str]) -> None:
-        """Store a tile, evicting the least recently used ones beyond the limits."""
+        """Store a tile, evicting the least recently used ones beyond the limits.
+
+        ``key`` is ``(collection, fingerprint, z, x, y)``.
+        """
+        address = _address(key)
         with self._lock:
             old = self._tiles.pop(key, None)
             if old is not None:
                 self._bytes -= len(old[0])
             self._tiles[key] = value
             self._bytes += len(value[0])
+            self._latest[address] = key
             while self._tiles and (
                 len(self._tiles) > self.max_tiles or self._bytes > self.max_bytes
             ):
-                _, evicted = self._tiles.popitem(last=False)
+                gone, evicted = self._tiles.popitem(last=False)
                 self._bytes -= len(evicted[0])
+                if self._latest.get(_address(gone)) == gone:
+                    del self._latest[_address(gone)]
+
+    def latest(self, collection_id: str, z: int, x: int, y: int) -> tuple[bytes, str] | None:
+        """The newest tile held for this address, whatever its fingerprint (not counted
+        as a hit or miss): what can be served while the database cannot be asked."""
+        with self._lock:
+            key = self._latest.get((collection_id, z, x, y))
+            return None if key is None else self._tiles.get(key)
 
     def stats(self) -> dict[str, Any]:
         """Size, limits, bytes, hits and misses."""
@@ -195,7 +213,13 @@ class TileCache:
         with self._lock:
             self._tiles.clear()
             self._stamps.clear()
+            self._latest.clear()
             self._bytes = 0
+
+
+def _address(key: tuple[object, ...]) -> tuple[object, ...]:
+    """(collection, z, x, y) of a tile key (collection, fingerprint, z, x, y)."""
+    return (key[0], *key[2:])
 
 
 @dataclass

@@ -440,17 +440,32 @@ def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
 ) -> None:
-    """Serve the API (OpenAPI docs at /docs)."""
+    """Serve the API (OpenAPI docs at /docs).
+
+    Logs are JSON lines on stderr, one per request (``LAMPUNG_GEO_LOG_JSON=false`` for
+    text). On SIGTERM or Ctrl-C the server stops accepting connections, lets the
+    requests in flight finish (up to ``LAMPUNG_GEO_GRACEFUL_SHUTDOWN_S``, 30 s), then
+    closes the database pool.
+    """
     import uvicorn
 
     from geo_api.app import create_app
+    from geo_api.observability import configure_logging
 
     settings = Settings()
     _ready_url(settings.database)
     host = host or settings.api.host
     port = port or settings.api.port
+    configure_logging(settings.ops)
     console.print(f"serving on [bold]http://{host}:{port}[/] (docs: /docs)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=settings.ops.log_level.lower(),
+        access_log=False,  # our middleware writes one JSON line per request
+        timeout_graceful_shutdown=settings.api.graceful_shutdown_s,
+    )
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ import numpy as np
 import shapely
 from sqlalchemy import Connection
 
+from data.budget import UNLIMITED, Budget
 from geo_api.caches import Caches
 from geo_api.facilities import Facilities, get_facilities
 from layers.errors import InvalidParameterError
@@ -87,11 +88,14 @@ def get_context(
     resolution: int = DEFAULT_RESOLUTION,
     assumed_total: float | None = None,
     population_raster: Path | None = None,
+    budget: Budget = UNLIMITED,
 ) -> CoverageContext:
     """The population grid and cell access of ``net``.
 
     Rebuilt when admin areas or settlements change; the raster file (path, mtime,
-    size) is part of the key.
+    size) is part of the key. ``budget`` is checked between the steps of a rebuild
+    (the grid, the cells' snapping); a grid built is cached even when the budget ran
+    out meanwhile, so the next request finds it.
     """
     stamp: Stamp = (admin_stamp(conn), settlement_stamp(conn))
     raster_key = None if population_raster is None else raster_identity(population_raster)
@@ -100,6 +104,7 @@ def get_context(
     if hit is not None and hit.stamp == stamp:
         context: CoverageContext = hit
         return context
+    budget.check()
     grid = population_grid(
         conn,
         net,
@@ -112,6 +117,7 @@ def get_context(
         stamp=stamp, grid=grid, access=cell_access(net.compiled, snaps), levels={}
     )
     caches.coverage.put(key, ctx)
+    budget.check()
     return ctx
 
 
@@ -214,6 +220,7 @@ def coverage_stats(
     resolution: int = DEFAULT_RESOLUTION,
     assumed_total: float | None = None,
     population_raster: Path | None = None,
+    budget: Budget = UNLIMITED,
 ) -> CoverageResult:
     """Coverage of a category per area of ``level``: one search for all thresholds."""
     fac = get_facilities(conn, net, category, caches=caches)
@@ -224,9 +231,11 @@ def coverage_stats(
         resolution=resolution,
         assumed_total=assumed_total,
         population_raster=population_raster,
+        budget=budget,
     )
     table, cell_area = level_areas(conn, ctx, level)
-    times = _facility_cell_times(net.engine, ctx.access, fac.snaps)
+    budget.check()
+    times = _facility_cell_times(net.engine, ctx.access, fac.snaps, budget=budget)
     cov = area_coverage(times, ctx.grid.population, cell_area, len(table), minutes)
     rank = minutes[0] if rank_minutes is None else rank_minutes
     if rank not in minutes:
@@ -247,20 +256,26 @@ def coverage_stats(
     )
 
 
-def point_isochrones(net: Network, origin: Snap, minutes: list[float]) -> list[Band]:
+def point_isochrones(
+    net: Network, origin: Snap, minutes: list[float], *, budget: Budget = UNLIMITED
+) -> list[Band]:
     """Bands travelled *from* a point (one search, limited to the largest threshold)."""
     times, _ = net.engine.multi_source(
         [origin], limit_s=max(minutes) * 60.0, direction="from_sources"
     )
-    return isochrone_bands(net.compiled, times, minutes, sources=[origin])
+    return isochrone_bands(net.compiled, times, minutes, sources=[origin], budget=budget)
 
 
-def category_isochrones(net: Network, fac: Facilities, minutes: list[float]) -> list[Band]:
+def category_isochrones(
+    net: Network, fac: Facilities, minutes: list[float], *, budget: Budget = UNLIMITED
+) -> list[Band]:
     """Bands from which the nearest facility of a category is reached (one search)."""
     times, _ = net.engine.multi_source(
         fac.snaps, limit_s=max(minutes) * 60.0, direction="to_sources"
     )
-    return isochrone_bands(net.compiled, times, minutes, direction="to_sources", sources=fac.snaps)
+    return isochrone_bands(
+        net.compiled, times, minutes, direction="to_sources", sources=fac.snaps, budget=budget
+    )
 
 
 # -- siting -----------------------------------------------------------------------
@@ -293,6 +308,7 @@ def plan_sites(
     assumed_total: float | None = None,
     population_raster: Path | None = None,
     milp_time_limit_s: float = API_MILP_TIME_LIMIT_S,
+    budget: Budget = UNLIMITED,
 ) -> SitingAnswer:
     """Propose ``k`` new sites that newly cover the most people within ``minutes``."""
     fac = get_facilities(conn, net, category, caches=caches)
@@ -303,9 +319,10 @@ def plan_sites(
         resolution=resolution,
         assumed_total=assumed_total,
         population_raster=population_raster,
+        budget=budget,
     )
     limit = minutes * 60.0
-    times = _facility_cell_times(net.engine, ctx.access, fac.snaps)
+    times = _facility_cell_times(net.engine, ctx.access, fac.snaps, budget=budget)
     pop = ctx.grid.population
     uncovered = times > limit
     cells = np.flatnonzero(uncovered & (pop > 0) & ctx.access.on_network)
@@ -326,8 +343,10 @@ def plan_sites(
         lons = [float(v) for v in cg.node_lon[nodes]]
         lats = [float(v) for v in cg.node_lat[nodes]]
         kind = ["road node"] * len(lons)
-    a = coverage_matrix(net.engine, ctx.access, cells, limit, nodes=nodes, points=points)
-    result = solve_mclp(a, pop[cells], k, time_limit_s=milp_time_limit_s)
+    a = coverage_matrix(
+        net.engine, ctx.access, cells, limit, nodes=nodes, points=points, budget=budget
+    )
+    result = solve_mclp(a, pop[cells], k, time_limit_s=milp_time_limit_s, budget=budget)
     if a.shape[1] < k:
         result.notes.append(f"only {a.shape[1]} candidate(s) for {k} site(s)")
     return SitingAnswer(

@@ -1,13 +1,27 @@
-"""Dependencies for the routers, as ``Annotated`` aliases."""
+"""Dependencies for the routers, as ``Annotated`` aliases.
+
+Database access goes through :data:`ConnectionDep` only: it first takes a slot of the
+``db`` admission gate (waiting on the event loop), then one pooled connection that the
+whole request uses (:func:`write` for its writes), released as soon as the endpoint
+returns. Expensive endpoints declare a work dependency (:data:`IsochronesBudget`,
+:data:`CoverageBudget`, ... :data:`NearestBudget`) *before* the connection: it takes a
+slot of a CPU gate and gives the endpoint a :class:`~data.budget.Budget` to pass to the
+domain code, cancelled when the client disconnects. See :mod:`geo_api.admission`.
+:data:`EngineDep` is for code that must not hold a connection; a request never opens one
+from it (only :func:`db_admitted` blocks may).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from sqlalchemy import Connection, Engine
 
+from data.budget import Budget, WorkStoppedError
+from geo_api.admission import DB_SLOT_HELD, Admission, client_watch
 from geo_api.caches import Caches
 from geo_api.networks import network_for
 from geo_api.settings import Settings
@@ -31,10 +45,91 @@ async def get_engine(request: Request) -> Engine:
     return engine
 
 
-def get_connection(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Connection]:
-    """A pooled connection for one request (released afterwards)."""
+@asynccontextmanager
+async def db_admitted(request: Request, *, wait_s: float | None = None) -> AsyncIterator[None]:
+    """Hold a slot of the ``db`` gate for the block (the wait holds no thread).
+
+    For code that opens its connection itself (tiles, health); endpoints use
+    :data:`ConnectionDep`.
+    """
+    admission: Admission = request.app.state.admission
+    watch = client_watch(request.scope, request.receive)
+    await admission.db.acquire(gone=watch.wait, wait_s=wait_s)
+    token = DB_SLOT_HELD.set(True)
+    try:
+        yield
+    finally:
+        DB_SLOT_HELD.reset(token)
+        admission.db.release()
+
+
+async def db_slot(request: Request) -> AsyncIterator[None]:
+    """Hold a slot of the ``db`` gate for the request (dependency)."""
+    async with db_admitted(request):
+        yield
+
+
+def get_connection(
+    _slot: Annotated[None, Depends(db_slot, scope="function")],
+    engine: Annotated[Engine, Depends(get_engine)],
+) -> Iterator[Connection]:
+    """The request's one pooled connection, taken once it holds a ``db`` slot and
+    released when the endpoint returns (before the answer is sent)."""
     with engine.connect() as conn:
         yield conn
+
+
+@contextmanager
+def write(conn: Connection) -> Iterator[Connection]:
+    """A transaction for writes on the request's connection (committed at the end).
+
+    Reads made before on the same connection (an API-key check, a plan) ran in their
+    own transaction, which is committed first.
+    """
+    if conn.in_transaction():
+        conn.commit()
+    with conn.begin():
+        yield conn
+
+
+def _work(gate: str, budget_field: str, label: str) -> Callable[[Request], AsyncIterator[Budget]]:
+    async def dependency(request: Request) -> AsyncIterator[Budget]:
+        admission: Admission = request.app.state.admission
+        settings: Settings = request.app.state.settings
+        metrics = request.app.state.metrics
+        watch = client_watch(request.scope, request.receive)
+        chosen = getattr(admission, gate)
+        await chosen.acquire(gone=watch.wait)
+        budget = Budget(getattr(settings.budgets, budget_field), label=label)
+
+        def cancel() -> None:
+            budget.cancel("the client disconnected; the work was stopped")
+
+        watch.on_gone(cancel)
+        metrics.work.start(gate, budget)
+        try:
+            yield budget
+        except WorkStoppedError as exc:
+            metrics.work_stopped.labels(gate, type(exc).__name__.removesuffix("Error")).inc()
+            raise
+        finally:
+            watch.forget(cancel)
+            metrics.work.finish(budget)
+            chosen.release()
+
+    return dependency
+
+
+def analysis_budget(kind: str) -> object:
+    """Dependency: an ``analysis`` slot and the time budget of ``kind``
+    (``isochrones``, ``coverage``, ``siting`` or ``allocation``)."""
+    return Depends(_work("analysis", f"{kind}_s", "the analysis"), scope="function")
+
+
+def search_budget(kind: str) -> object:
+    """Dependency: a ``search`` slot and the time budget of ``kind`` (``nearest`` or
+    ``matrix``)."""
+    return Depends(_work("search", f"{kind}_s", f"the {kind} search"), scope="function")
 
 
 def find_collection(collection_id: str) -> Collection:
@@ -60,7 +155,7 @@ async def get_caches(request: Request) -> Caches:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 CachesDep = Annotated[Caches, Depends(get_caches)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
-ConnectionDep = Annotated[Connection, Depends(get_connection)]
+ConnectionDep = Annotated[Connection, Depends(get_connection, scope="function")]
 CollectionDep = Annotated[Collection, Depends(get_collection)]
 
 
@@ -80,3 +175,11 @@ async def get_network(
 
 NetworksDep = Annotated[dict[str, Network], Depends(get_networks)]
 NetworkDep = Annotated[Network, Depends(get_network)]
+
+# Declare these *before* ConnectionDep in a signature: CPU slot first, then database.
+IsochronesBudget = Annotated[Budget, analysis_budget("isochrones")]
+CoverageBudget = Annotated[Budget, analysis_budget("coverage")]
+SitingBudget = Annotated[Budget, analysis_budget("siting")]
+AllocationBudget = Annotated[Budget, analysis_budget("allocation")]
+NearestBudget = Annotated[Budget, search_budget("nearest")]
+MatrixBudget = Annotated[Budget, search_budget("matrix")]

@@ -13,8 +13,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from data.budget import BudgetExceededError, WorkCancelledError, WorkStoppedError
 from layers.errors import (
     FeatureNotFoundError,
     IngestError,
@@ -80,6 +82,19 @@ class StaticNotFoundError(ApiError):
     """No such static file."""
 
 
+class OverloadedError(ApiError):
+    """A gate's waiting line is full, or the wait for a slot took too long (503)."""
+
+    def __init__(self, reason: str, *, retry_after: int = 5, field: str | None = None) -> None:
+        super().__init__(reason, field=field)
+        self.retry_after = retry_after
+
+
+#: Status of a request whose client disconnected before the answer (nginx's "client
+#: closed request"); nobody reads it, it shows in logs and metrics.
+CLIENT_CLOSED_REQUEST = 499
+
+
 #: The one table from error type to HTTP status (the nearest class in the MRO wins).
 STATUS: dict[type[Exception], int] = {
     # bad requests
@@ -107,6 +122,9 @@ STATUS: dict[type[Exception], int] = {
     # the server's own state
     PopulationRasterError: 500,  # the configured raster is the server's own file
     DatabaseUnavailableError: 503,
+    OverloadedError: 503,
+    BudgetExceededError: 503,
+    WorkCancelledError: CLIENT_CLOSED_REQUEST,
     GraphNotBuiltError: 503,
     StaleGraphError: 503,
 }
@@ -140,7 +158,8 @@ def _domain_response(exc: Exception) -> JSONResponse:
     row = getattr(exc, "row", None)
     if row is not None:
         body["row"] = row
-    headers = {"Retry-After": "5"} if status == 503 else None
+    retry_after = getattr(exc, "retry_after", 5)
+    headers = {"Retry-After": str(retry_after)} if status == 503 else None
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -186,6 +205,13 @@ async def _on_database(_: Request, exc: Exception) -> JSONResponse:
     return _domain_response(DatabaseUnavailableError(reason))
 
 
+async def _on_pool_timeout(_: Request, exc: Exception) -> JSONResponse:
+    # Only reachable when something outside the admission gates holds connections.
+    log.warning("database pool timeout: %s", str(exc).splitlines()[0] if str(exc) else exc)
+    reason = "every database connection is busy; try again shortly"
+    return _domain_response(DatabaseUnavailableError(reason))
+
+
 async def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=exc)
     return JSONResponse(error_body("InternalError", "internal server error"), status_code=500)
@@ -200,4 +226,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(OperationalError, _on_database)
     app.add_exception_handler(InterfaceError, _on_database)
+    app.add_exception_handler(PoolTimeoutError, _on_pool_timeout)
+    app.add_exception_handler(WorkStoppedError, _on_domain)
     app.add_exception_handler(Exception, _on_unexpected)

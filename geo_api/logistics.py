@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy import Connection
 
+from data.budget import UNLIMITED, Budget
 from data.costs import FUEL_PARAMETERS
 from geo_api.errors import NoRouteError, StaleGraphError
 from geo_api.networks import network_for
@@ -354,11 +355,12 @@ def allocate(
     vehicle: VehicleSpec,
     days: int,
     ferry_share: float,
+    budget: Budget = UNLIMITED,
 ) -> Allocation:
     """Solve the allocation on plain rows (the JSON is :func:`allocation_body`).
 
     ``farms`` need ``id, name, commodity, lon, lat, supply_t``; ``markets`` need
-    ``id, name, lon, lat, demand_t_per_month``.
+    ``id, name, lon, lat, demand_t_per_month``. ``budget`` bounds the trees and the LP.
     """
     farms = [f for f in farms if f["supply_t"] > 0]
     f_snaps = _snap_rows(net, farms)
@@ -373,7 +375,7 @@ def allocate(
     ms = [markets[j] for j in on_m]
     f_on = [s for s in f_snaps if s is not None]
     m_on = [s for s in m_snaps if s is not None]
-    qm = quantity_matrix(net.compiled, f_on, m_on)
+    qm = quantity_matrix(net.compiled, f_on, m_on, budget=budget)
     per_trip = cost_matrix(qm, vehicle, rates)
     per_t = per_trip / vehicle.payload_t
     by_id = {int(link["id"]): link for link in links}
@@ -390,6 +392,7 @@ def allocate(
         per_t,
         ferry_use=np.minimum(qm.ferry, 1.0),
         ferry_capacity_t=caps,
+        budget=budget,
     )
     return Allocation(
         result=result,
@@ -416,6 +419,7 @@ def allocate_from_db(
     fuel: str,
     ferry_share: float | None,
     commodity: str | None,
+    budget: Budget = UNLIMITED,
 ) -> Allocation:
     """Read the month's farms, markets, ferry links and prices, then :func:`allocate`."""
     vehicle = vehicle_spec(ld.vehicle_class(conn, vehicle_class))
@@ -451,5 +455,6 @@ def allocate_from_db(
         vehicle=vehicle,
         days=calendar.monthrange(year, month)[1],
         ferry_share=share,
+        budget=budget,
     )
     return dataclasses.replace(answer, month=month, year=year, fuel=fuel)

@@ -25,6 +25,12 @@ class DatabaseSettings(BaseSettings):
     cluster_port: int = Field(55432, ge=1024, le=65535)
     statement_timeout_ms: int = Field(15_000, ge=100)
     pool_size: int = Field(10, ge=1, le=100)
+    pool_timeout_s: float = Field(5.0, gt=0, le=300)
+
+    @property
+    def pool_capacity(self) -> int:
+        """Connections the pool serves at once: ``pool_size`` plus as many overflow ones."""
+        return 2 * self.pool_size
 
 
 class ApiSettings(BaseSettings):
@@ -34,6 +40,7 @@ class ApiSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     title: str = "lampung-geo"
+    graceful_shutdown_s: int = Field(30, ge=0, le=3600)
 
 
 class RoutingSettings(BaseSettings):
@@ -83,6 +90,68 @@ class PopulationSettings(BaseSettings):
         return None if isinstance(value, str) and not value.strip() else value
 
 
+class AdmissionSettings(BaseSettings):
+    """How many requests may use the database or a CPU at once, and how long others wait.
+
+    Three gates, each with ``slots`` (admitted at once), ``queue`` (waiting at most) and
+    ``wait_s`` (longest wait); a request beyond the queue or the wait answers 503 with
+    ``Retry-After``. ``db``: every request that opens a database connection (0 slots =
+    two per CPU, at most what the pool serves, ``2 x LAMPUNG_GEO_POOL_SIZE``; never
+    more). ``analysis``: isochrones,
+    coverage, siting, allocation (0 = one per CPU, fewer than the database slots: an
+    analysis holds its connection while it computes). ``search``: ``/nearest`` and
+    ``/matrix`` (0 = two per CPU). ``threads`` is the size of the worker-thread pool
+    that synchronous endpoints run in; the gates' slots must leave at least
+    ``threads_free`` of them to requests that need neither (``/route``, pages, files).
+    """
+
+    model_config = _config("LAMPUNG_GEO_ADMISSION_")
+    db_slots: int = Field(0, ge=0, le=1000)
+    db_queue: int = Field(500, ge=0, le=100_000)
+    db_wait_s: float = Field(10.0, gt=0, le=600)
+    analysis_slots: int = Field(0, ge=0, le=256)
+    analysis_queue: int = Field(64, ge=0, le=100_000)
+    analysis_wait_s: float = Field(30.0, gt=0, le=600)
+    search_slots: int = Field(0, ge=0, le=256)
+    search_queue: int = Field(500, ge=0, le=100_000)
+    search_wait_s: float = Field(10.0, gt=0, le=600)
+    threads: int = Field(40, ge=4, le=1000)
+    threads_free: int = Field(8, ge=1, le=1000)
+    retry_after_s: int = Field(5, ge=1, le=3600)
+
+
+class BudgetSettings(BaseSettings):
+    """Time budget of each expensive request, in seconds, from its admission.
+
+    Past it the work stops at its next checkpoint and the request answers 503. The
+    budget also caps the time limits handed to the HiGHS solver.
+    """
+
+    model_config = _config("LAMPUNG_GEO_BUDGET_")
+    isochrones_s: float = Field(10.0, gt=0, le=3600)
+    coverage_s: float = Field(30.0, gt=0, le=3600)
+    siting_s: float = Field(30.0, gt=0, le=3600)
+    allocation_s: float = Field(20.0, gt=0, le=3600)
+    matrix_s: float = Field(10.0, gt=0, le=3600)
+    nearest_s: float = Field(5.0, gt=0, le=3600)
+
+
+class OpsSettings(BaseSettings):
+    """Logs and health checks.
+
+    ``log_json``: one JSON object per log line (else plain text); ``log_level``;
+    ``health_timeout_s``: how long ``/health/ready`` waits for a database slot and for
+    its query; ``health_require_graphs``: ``/health/ready`` fails while no road graph
+    is loaded.
+    """
+
+    model_config = _config()
+    log_json: bool = True
+    log_level: str = Field("INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
+    health_timeout_s: float = Field(2.0, gt=0, le=60)
+    health_require_graphs: bool = False
+
+
 class Settings:
     """All settings groups together."""
 
@@ -94,9 +163,15 @@ class Settings:
         routing: RoutingSettings | None = None,
         web: WebSettings | None = None,
         population: PopulationSettings | None = None,
+        admission: AdmissionSettings | None = None,
+        budgets: BudgetSettings | None = None,
+        ops: OpsSettings | None = None,
     ) -> None:
         self.database = database or DatabaseSettings()
         self.api = api or ApiSettings()
         self.routing = routing or RoutingSettings()
         self.web = web or WebSettings()
         self.population = population or PopulationSettings()
+        self.admission = admission or AdmissionSettings()
+        self.budgets = budgets or BudgetSettings()
+        self.ops = ops or OpsSettings()

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from data.budget import UNLIMITED, Budget
 from routing.errors import RoutingError
 
 if TYPE_CHECKING:
@@ -111,6 +112,7 @@ def solve_allocation(
     ferry_use: NDArray[np.float64] | None = None,
     ferry_capacity_t: Sequence[float] = (),
     penalty_idr_per_t: float | None = None,
+    budget: Budget = UNLIMITED,
 ) -> AllocationResult:
     """Solve the farm-to-market transportation LP with HiGHS.
 
@@ -130,6 +132,9 @@ def solve_allocation(
         Tonnes each ferry link can carry this period (same order as ``ferry_use``).
     penalty_idr_per_t
         Cost of a tonne of unmet demand; default: 10 x the dearest route + 1e6.
+    budget
+        HiGHS gets the budget's remaining time as its time limit; a solve stopped by
+        it raises :class:`~data.budget.BudgetExceededError`.
 
     Returns
     -------
@@ -202,11 +207,17 @@ def solve_allocation(
     lp.a_matrix_.value_ = np.asarray(value, dtype=float)
     h = _new_highs()
     h.setOptionValue("output_flag", False)
+    budget.check()
+    remaining = budget.remaining()
+    if math.isfinite(remaining):
+        h.setOptionValue("time_limit", max(remaining, 0.01))
     started = time.perf_counter()
     h.passModel(lp)
     h.run()
     seconds = time.perf_counter() - started
     status = h.modelStatusToString(h.getModelStatus())
+    if h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit and math.isfinite(remaining):
+        raise budget.exceeded()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         msg = f"the allocation LP was not solved: {status}"
         raise AllocationError(msg)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
+from data.budget import UNLIMITED, Budget
 from routing.dijkstra import ScipyEngine, _apply_direct, _candidate_arrays
 from routing.errors import UnreachableError
 from routing.paths import (
@@ -203,12 +204,18 @@ class CHEngine(ScipyEngine):
         return best
 
     def durations(
-        self, origins: Sequence[Snap], destinations: Sequence[Snap]
+        self,
+        origins: Sequence[Snap],
+        destinations: Sequence[Snap],
+        *,
+        budget: Budget = UNLIMITED,
     ) -> NDArray[np.float64]:
         """Return the ``len(origins) x len(destinations)`` travel-time matrix (s).
 
         Uses CH distances between the unique candidate nodes when that is
-        estimated cheaper than one scipy search per origin (or destination).
+        estimated cheaper than one scipy search per origin (or destination). The CH
+        table is one pandana call (at most a few hundred ms for the API's 10,000
+        cells); ``budget`` is checked before and after it.
         """
         cg = self.compiled
         o_nodes, o_cost = _candidate_arrays(cg, origins, origin_candidates)
@@ -220,10 +227,12 @@ class CHEngine(ScipyEngine):
             min(len(origins), len(destinations)) * _SCIPY_ELEM_S * (cg.n_nodes + cg.n_edges)
         )
         if scipy_cost < ch_cost:
-            return super().durations(origins, destinations)
+            return super().durations(origins, destinations, budget=budget)
+        budget.check()
         a = np.repeat(uo, ud.shape[0])
         b = np.tile(ud, uo.shape[0])
         table = self.ch_distances(a, b).reshape(uo.shape[0], ud.shape[0])
+        budget.check()
         o_inv = o_inv.reshape(o_nodes.shape)
         d_inv = d_inv.reshape(d_nodes.shape)
         out = np.full((len(origins), len(destinations)), np.inf)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from data.budget import UNLIMITED, Budget
 from routing.snap import Snap, SnapArrays
 
 if TYPE_CHECKING:
@@ -158,6 +159,7 @@ def facility_cell_times(
     facilities: Sequence[Snap],
     *,
     limit_s: float | None = None,
+    budget: Budget = UNLIMITED,
 ) -> NDArray[np.float64]:
     """Time from every cell to its nearest facility: one multi-source search.
 
@@ -171,6 +173,8 @@ def facility_cell_times(
         The snapped facilities of one category.
     limit_s : float, optional
         Search bound; cells farther get ``inf``.
+    budget : Budget, default UNLIMITED
+        Checked after the search.
 
     Returns
     -------
@@ -181,6 +185,7 @@ def facility_cell_times(
     if not facilities:
         return np.full(len(access), np.inf)
     node_times, _ = engine.multi_source(facilities, limit_s=limit_s, direction="to_sources")
+    budget.check()
     times = np.minimum(cell_times(access, node_times), same_road_times(cg, access, facilities))
     if limit_s is not None:
         times[times > limit_s] = np.inf

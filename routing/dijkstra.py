@@ -16,6 +16,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
+from data.budget import UNLIMITED, Budget
 from routing.errors import UnreachableError
 from routing.paths import (
     Candidate,
@@ -144,9 +145,17 @@ class ScipyEngine:
         return float(self.durations([origin], [destination])[0, 0])
 
     def durations(
-        self, origins: Sequence[Snap], destinations: Sequence[Snap]
+        self,
+        origins: Sequence[Snap],
+        destinations: Sequence[Snap],
+        *,
+        budget: Budget = UNLIMITED,
     ) -> NDArray[np.float64]:
-        """Return the ``len(origins) x len(destinations)`` travel-time matrix (s)."""
+        """Return the ``len(origins) x len(destinations)`` travel-time matrix (s).
+
+        One search per origin (or destination), :data:`_CHUNK` at a time; ``budget`` is
+        checked before each chunk.
+        """
         cg = self.compiled
         forward = len(origins) <= len(destinations)
         srcs, dsts = (origins, destinations) if forward else (destinations, origins)
@@ -158,6 +167,7 @@ class ScipyEngine:
         )
         out = np.empty((len(srcs), len(dsts)), dtype=np.float64)
         for lo in range(0, len(srcs), _CHUNK):
+            budget.check()
             dist, _, _ = self._search(src_c[lo : lo + _CHUNK], reverse=not forward)
             out[lo : lo + _CHUNK] = np.min(dist[:, dst_nodes] + dst_cost, axis=2)
         result = out if forward else out.T

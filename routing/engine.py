@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
+from data.budget import UNLIMITED, Budget
 from routing.dijkstra import Direction, NearestHit, ScipyEngine
 from routing.paths import Route
 from routing.snap import Snap
@@ -61,9 +62,15 @@ class RoutingEngine(Protocol):
         ...
 
     def durations(
-        self, origins: Sequence[Snap], destinations: Sequence[Snap]
+        self,
+        origins: Sequence[Snap],
+        destinations: Sequence[Snap],
+        *,
+        budget: Budget = UNLIMITED,
     ) -> NDArray[np.float64]:
-        """Return the origins x destinations travel-time matrix (s; ``inf`` unreachable)."""
+        """Return the origins x destinations travel-time matrix (s; ``inf`` unreachable).
+
+        ``budget`` is checked between bounded batches of searches."""
         ...
 
     def nearest(

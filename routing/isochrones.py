@@ -33,6 +33,7 @@ import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from data.budget import UNLIMITED, Budget
 from routing.dijkstra import Direction
 from routing.snap import Snap, utm_crs_for
 
@@ -58,6 +59,10 @@ SIMPLIFY_M = 5.0
 
 LONLAT_GRID = 1e-7
 """Output polygons are snapped to this lon/lat grid (about 1 cm) and made valid."""
+UNION_CHUNK = 1000
+"""Buffered road stretches unioned in one shapely call (a bounded step of a budget)."""
+UNION_FAN = 8
+"""Partial unions merged in one shapely call, level by level."""
 
 _cache: weakref.WeakKeyDictionary[CompiledGraph, ProjectedEdges] = weakref.WeakKeyDictionary()
 
@@ -292,6 +297,7 @@ def isochrone_bands(
     direction: Direction = "from_sources",
     sources: Sequence[Snap] = (),
     access_m: float = ACCESS_M,
+    budget: Budget = UNLIMITED,
 ) -> list[Band]:
     """Nested, non-overlapping isochrone bands for several thresholds.
 
@@ -309,6 +315,9 @@ def isochrone_bands(
         The search's sources.
     access_m : float, default ACCESS_M
         Walking-access buffer either side of reached roads, in metres.
+    budget : Budget, default UNLIMITED
+        Checked between bounded steps (each band; every :data:`UNION_CHUNK` roads
+        buffered and unioned; each merge of :data:`UNION_FAN` partial unions).
 
     Returns
     -------
@@ -322,20 +331,18 @@ def isochrone_bands(
     prev_min = 0.0
     done = np.zeros(cg.n_edges, dtype=bool)  # roads wholly inside ``previous``
     for m in sorted({float(x) for x in minutes}):
+        budget.check()
         edge, lo, hi = reached_intervals(
             cg, node_times, m * 60.0, direction=direction, sources=sources
         )
         road_km = float(np.sum((hi - lo) * pe.length[edge])) / 1000.0
         new = ~done[edge]
         lines = reached_lines(cg, edge[new], lo[new], hi[new])
-        if lines.shape[0]:
-            # buffering each line and a cascaded union is ~100x faster than one buffer
-            # of the whole MultiLineString; roads already wholly inside the previous
-            # band are not buffered again
-            parts = shapely.buffer(shapely.simplify(lines, SIMPLIFY_M), access_m, quad_segs=4)
-            poly = shapely.union_all(parts)
-        else:
-            poly = shapely.Polygon()
+        # buffering each line and a cascaded union is ~100x faster than one buffer of
+        # the whole MultiLineString; roads already wholly inside the previous band are
+        # not buffered again
+        poly = _buffered_union(lines, access_m, budget) if lines.shape[0] else shapely.Polygon()
+        budget.check()
         cumulative = shapely.union(poly, previous) if not previous.is_empty else poly
         # nest and difference in lon/lat on the output grid, so that bands share
         # their boundaries exactly and never overlap
@@ -360,3 +367,27 @@ def isochrone_bands(
         prev_ll = cum_ll
         previous, prev_min = cumulative, m
     return out
+
+
+def _buffered_union(lines: NDArray[np.object_], access_m: float, budget: Budget) -> BaseGeometry:
+    """Union of the lines buffered by ``access_m``, in bounded steps checked by ``budget``.
+
+    Up to :data:`UNION_CHUNK` lines are one cascaded union (as before); more are unioned
+    chunk by chunk, and the partial unions merged :data:`UNION_FAN` at a time.
+    """
+    if lines.shape[0] <= UNION_CHUNK:
+        parts = shapely.buffer(shapely.simplify(lines, SIMPLIFY_M), access_m, quad_segs=4)
+        return shapely.union_all(parts)
+    level: list[BaseGeometry] = []
+    for lo in range(0, lines.shape[0], UNION_CHUNK):
+        budget.check()
+        chunk = lines[lo : lo + UNION_CHUNK]
+        parts = shapely.buffer(shapely.simplify(chunk, SIMPLIFY_M), access_m, quad_segs=4)
+        level.append(shapely.union_all(parts))
+    while len(level) > 1:
+        merged = []
+        for lo in range(0, len(level), UNION_FAN):
+            budget.check()
+            merged.append(shapely.union_all(level[lo : lo + UNION_FAN]))
+        level = merged
+    return level[0]

@@ -17,6 +17,7 @@ from pathlib import Path
 import networkx as nx
 from numpy.typing import ArrayLike
 
+from data.budget import UNLIMITED, Budget
 from routing.compiled import CompiledGraph, compile_graph, load_compiled, save_compiled
 from routing.engine import EngineKind, NearestHit, RoutingEngine, make_engine
 from routing.errors import CompiledGraphError, OffNetworkError, UnknownProfileError
@@ -93,6 +94,7 @@ class Network:
         k: int,
         first_limit_s: float = 300.0,
         with_routes: bool = False,
+        budget: Budget = UNLIMITED,
     ) -> list[NearestHit]:
         """The ``k`` targets reachable soonest, searching outwards in growing rings.
 
@@ -100,9 +102,11 @@ class Network:
         finds ``k`` targets they are the true ``k`` nearest; otherwise the limit
         doubles, up to an unbounded search. Dense cities finish in the first ring.
         With ``with_routes`` every hit carries its route from the same search.
+        ``budget`` is checked before each ring (one search each).
         """
         limit: float | None = first_limit_s
         while True:
+            budget.check()
             hits = self.engine.nearest(
                 origin, targets, k=k, max_duration_s=limit, with_routes=with_routes
             )

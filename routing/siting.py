@@ -31,6 +31,7 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import dijkstra
 
+from data.budget import UNLIMITED, Budget
 from routing.coverage import CellAccess, facility_cell_times
 
 if TYPE_CHECKING:
@@ -51,6 +52,8 @@ __all__ = [
 MILP_MAX_NONZEROS = 200_000
 """Largest reduced coverage matrix handed to the exact MILP."""
 MILP_TIME_LIMIT_S = 20.0
+MILP_BUDGET_SHARE = 0.8
+"""Share of a budget's remaining time the MILP may use (the rest is for the answer)."""
 _BATCH = 64
 
 
@@ -80,6 +83,7 @@ def coverage_matrix(
     *,
     nodes: NDArray[np.int64] | None = None,
     points: Sequence[Snap] = (),
+    budget: Budget = UNLIMITED,
 ) -> sparse.csc_matrix:
     """Which cells each candidate covers within ``limit_s``.
 
@@ -97,6 +101,8 @@ def coverage_matrix(
         Candidate node indices (columns first).
     points : sequence of Snap
         Snapped user candidates (columns after ``nodes``).
+    budget : Budget, default UNLIMITED
+        Checked before each batch of node searches and each point's search.
 
     Returns
     -------
@@ -114,12 +120,14 @@ def coverage_matrix(
     cols: list[NDArray[np.bool_]] = []
     node_arr = np.asarray(nodes if nodes is not None else [], dtype=np.int64)
     for lo in range(0, node_arr.shape[0], _BATCH):
+        budget.check()
         batch = node_arr[lo : lo + _BATCH]
         dist = dijkstra(cg.matrix_reversed, indices=batch, limit=limit_s)
         dist = np.atleast_2d(dist)
         t = np.min(dist[:, sub.nodes] + sub.costs[None, :, :], axis=2)
         cols.extend(list(t <= limit_s))
     for snap in points:
+        budget.check()
         t = facility_cell_times(engine, sub, [snap], limit_s=limit_s)
         cols.append(t <= limit_s)
     if not cols:
@@ -191,6 +199,7 @@ def solve_mclp(
     *,
     max_nonzeros: int = MILP_MAX_NONZEROS,
     time_limit_s: float = MILP_TIME_LIMIT_S,
+    budget: Budget = UNLIMITED,
 ) -> SitingResult:
     """Greedy, then the exact MILP when small enough; the better one is returned.
 
@@ -206,6 +215,10 @@ def solve_mclp(
         Skip the MILP above this many nonzeros of the reduced matrix.
     time_limit_s : float
         HiGHS time limit.
+    budget : Budget, default UNLIMITED
+        Checked after the greedy; the MILP gets at most :data:`MILP_BUDGET_SHARE` of
+        the budget's remaining time (it then reports the best solution found with its
+        gap, as with ``time_limit_s``).
 
     Returns
     -------
@@ -218,7 +231,9 @@ def solve_mclp(
     n_cols = a.shape[1]
     chosen, gains = greedy(a, w, k)
     g_obj = float(sum(gains))
+    budget.check()
     red, rw = _reduce(sparse.csc_matrix(a), w)
+    budget.check()
     single = np.sort(np.asarray(sparse.csc_matrix(red, dtype=np.float64).T @ rw).ravel())[::-1]
     bound = min(g_obj / (1.0 - 1.0 / np.e), float(single[:k].sum())) if g_obj > 0 else 0.0
     bound = max(bound, g_obj)
@@ -235,7 +250,7 @@ def solve_mclp(
         result.milp_status = f"skipped: {red.nnz} nonzeros > {max_nonzeros}"
         result.notes.append(f"MILP skipped ({red.nnz} nonzeros); bound from the greedy guarantee")
     elif red.shape[0] and n_cols:
-        _milp(result, red, rw, k, time_limit_s)
+        _milp(result, red, rw, k, min(time_limit_s, MILP_BUDGET_SHARE * budget.remaining()))
     result.seconds = time.perf_counter() - started
     return result
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
+from data.budget import UNLIMITED, Budget
 from routing.costing import (
     TOLL_REGIONS,
     CostRates,
@@ -113,7 +114,11 @@ def _tree_sums(
 
 
 def quantity_matrix(
-    cg: CompiledGraph, origins: Sequence[Snap], targets: Sequence[Snap]
+    cg: CompiledGraph,
+    origins: Sequence[Snap],
+    targets: Sequence[Snap],
+    *,
+    budget: Budget = UNLIMITED,
 ) -> QuantityMatrix:
     """Quantities of the fastest trip from every origin to every target.
 
@@ -123,6 +128,8 @@ def quantity_matrix(
         The compiled graph (one profile).
     origins, targets
         Snapped locations; targets should be few (one tree search per candidate node).
+    budget
+        Checked before each tree.
 
     Returns
     -------
@@ -138,6 +145,7 @@ def quantity_matrix(
     o_cands = [origin_candidates(cg, s) for s in origins]
     for j, target in enumerate(targets):
         for dc in destination_candidates(cg, target):
+            budget.check()
             dist, acc = _tree_sums(cg, table, dc.node)
             tail = _part_row(table, dc.part)
             for i, cands in enumerate(o_cands):

@@ -9,10 +9,20 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
+from data.budget import Budget
 from geo_api import coverage as cov
 from geo_api import coverage_output as out
 from geo_api.caches import Caches
-from geo_api.deps import CachesDep, ConnectionDep, NetworkDep, NetworksDep, SettingsDep
+from geo_api.deps import (
+    CachesDep,
+    ConnectionDep,
+    CoverageBudget,
+    IsochronesBudget,
+    NetworkDep,
+    NetworksDep,
+    SettingsDep,
+    SitingBudget,
+)
 from geo_api.facilities import get_facilities
 from geo_api.networks import network_for
 from geo_api.params import (
@@ -34,6 +44,7 @@ router = APIRouter(tags=["coverage"])
 
 @router.get("/isochrones", summary="Service areas around any point")
 def isochrones(
+    budget: IsochronesBudget,
     net: NetworkDep,
     lon: Annotated[float, Query(description="longitude, WGS 84")],
     lat: Annotated[float, Query(description="latitude, WGS 84")],
@@ -47,7 +58,7 @@ def isochrones(
     check_lonlat(lon, lat, field="lon")
     mins = parse_minutes(minutes)
     origin = net.snap(lon, lat, field="lon")
-    bands = cov.point_isochrones(net, origin, mins)
+    bands = cov.point_isochrones(net, origin, mins, budget=budget)
     return {
         "type": "FeatureCollection",
         "profile": net.profile,
@@ -59,6 +70,7 @@ def isochrones(
 
 @router.get("/coverage/areas", summary="Service areas of a whole category")
 def coverage_areas(
+    budget: CoverageBudget,
     net: NetworkDep,
     conn: ConnectionDep,
     caches: CachesDep,
@@ -68,7 +80,7 @@ def coverage_areas(
     """Bands from which the nearest service point of the category is reached in time."""
     mins = parse_minutes(minutes)
     fac = get_facilities(conn, net, category, caches=caches)
-    bands = cov.category_isochrones(net, fac, mins) if fac.snaps else []
+    bands = cov.category_isochrones(net, fac, mins, budget=budget) if fac.snaps else []
     body: dict[str, Any] = {
         "type": "FeatureCollection",
         "profile": net.profile,
@@ -107,6 +119,7 @@ def _stats(
     level: str,
     rank_minutes: float | None,
     assume_population: float | None,
+    budget: Budget,
     single: bool = False,
 ) -> cov.CoverageResult:
     mins = parse_minutes(minutes, single=single)
@@ -120,11 +133,13 @@ def _stats(
         rank_minutes=mins[0] if single else rank_minutes,
         assumed_total=assume_population,
         population_raster=settings.population.raster,
+        budget=budget,
     )
 
 
 @router.get("/coverage/stats", summary="Population coverage per area")
 def coverage_stats(
+    budget: CoverageBudget,
     net: NetworkDep,
     settings: SettingsDep,
     conn: ConnectionDep,
@@ -157,6 +172,7 @@ def coverage_stats(
         level=level,
         rank_minutes=rank_minutes,
         assume_population=assume_population,
+        budget=budget,
     )
     rows = out.area_rows(result)
     name = f"coverage_{category}_{result.profile}_{result.level}"
@@ -177,6 +193,7 @@ def coverage_stats(
 
 @router.get("/coverage/underserved", summary="Areas ranked by uncovered population")
 def coverage_underserved(
+    budget: CoverageBudget,
     net: NetworkDep,
     settings: SettingsDep,
     conn: ConnectionDep,
@@ -198,6 +215,7 @@ def coverage_underserved(
         level=level,
         rank_minutes=None,
         assume_population=assume_population,
+        budget=budget,
         single=True,
     )
     rows = out.area_rows(result)
@@ -230,6 +248,7 @@ class SitesRequest(BaseModel):
 
 @router.post("/plan/sites", summary="Site new service points (maximal covering)")
 def plan_sites(
+    budget: SitingBudget,
     body: SitesRequest,
     settings: SettingsDep,
     networks: NetworksDep,
@@ -256,6 +275,7 @@ def plan_sites(
         max_candidates=body.max_candidates,
         assumed_total=body.assume_population,
         population_raster=settings.population.raster,
+        budget=budget,
     )
     return out.sites_body(
         answer, category=body.category, profile=net.profile, minutes=mins, k=body.count

@@ -12,9 +12,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection
 
 from geo_api.auth import OptionalKey, PlannerKey, check_key
-from geo_api.deps import ConnectionDep, EngineDep, NetworksDep
+from geo_api.deps import AllocationBudget, ConnectionDep, NetworksDep, write
 from geo_api.logistics import Plan, PlanInput, allocate_from_db, compute_plan, parse_time
 from geo_api.logistics_output import (
     allocation_body,
@@ -65,11 +66,12 @@ def _plan_input(body: PlanRequest) -> PlanInput:
     )
 
 
-def _save(engine: Any, plan: Plan, *, code: str | None, actor: str) -> dict[str, Any]:
-    """Store a plan as a ``planned`` shipment (its own transaction)."""
+def _save(conn: Connection, plan: Plan, *, code: str | None, actor: str) -> dict[str, Any]:
+    """Store a plan as a ``planned`` shipment (its own transaction, on the request's
+    connection)."""
     inp = plan.input
     props = plan_properties(plan)
-    with engine.begin() as conn:
+    with write(conn):
         row = sh.create_shipment(
             conn,
             commodity=inp.commodity,
@@ -93,7 +95,6 @@ def _save(engine: Any, plan: Plan, *, code: str | None, actor: str) -> dict[str,
 def plan(
     body: PlanRequest,
     conn: ConnectionDep,
-    engine: EngineDep,
     networks: NetworksDep,
     api_key: OptionalKey = None,
 ) -> dict[str, Any]:
@@ -105,11 +106,11 @@ def plan(
     source. With ``save: true`` (needs an ``X-API-Key``, role planner) the plan is
     stored as a ``planned`` shipment and ``shipment`` is added to the answer.
     """
-    key = check_key(engine, api_key, "planner") if body.save else None
+    key = check_key(conn, api_key, "planner") if body.save else None
     plan = compute_plan(conn, networks, _plan_input(body))
     feature = plan_feature(plan)
     if key is not None:
-        feature["properties"]["shipment"] = _save(engine, plan, code=body.code, actor=key.prefix)
+        feature["properties"]["shipment"] = _save(conn, plan, code=body.code, actor=key.prefix)
     return feature
 
 
@@ -127,7 +128,9 @@ class AllocateRequest(BaseModel):
 
 
 @router.post("/logistics/allocate", summary="Minimum-cost allocation of farm supply to markets")
-def allocate(body: AllocateRequest, conn: ConnectionDep, networks: NetworksDep) -> dict[str, Any]:
+def allocate(
+    budget: AllocationBudget, body: AllocateRequest, conn: ConnectionDep, networks: NetworksDep
+) -> dict[str, Any]:
     """Flows farm → market (GeoJSON lines with tonnes and cost), unmet demand, ferry use.
 
     A transportation LP solved with HiGHS: each farm ships at most its month's supply,
@@ -143,6 +146,7 @@ def allocate(body: AllocateRequest, conn: ConnectionDep, networks: NetworksDep) 
         fuel=body.fuel,
         ferry_share=body.ferry_freight_share,
         commodity=body.commodity,
+        budget=budget,
     )
     return allocation_body(answer)
 
@@ -166,13 +170,13 @@ class ParameterUpdate(BaseModel):
 
 @router.put("/logistics/parameters/{key}", summary="Update a cost figure (API key)")
 def update_parameter(
-    key: str, body: ParameterUpdate, engine: EngineDep, api_key: PlannerKey
+    key: str, body: ParameterUpdate, api_key: PlannerKey, conn: ConnectionDep
 ) -> dict[str, Any]:
     """Set a parameter's value and source; needs a key with role planner or admin."""
     if not math.isfinite(body.value) or body.value < 0:
         msg = "value must be a finite number >= 0"
         raise InvalidParameterError(msg, field="value")
-    with engine.begin() as conn:
+    with write(conn):
         return ld.set_parameter(
             conn, key, value=body.value, source=body.source, actor=api_key.prefix
         )
@@ -187,14 +191,13 @@ def vehicle_classes(conn: ConnectionDep) -> dict[str, Any]:
 @router.post("/shipments", status_code=201, summary="Create a planned shipment (API key)")
 def create_shipment(
     body: PlanRequest,
-    conn: ConnectionDep,
-    engine: EngineDep,
-    networks: NetworksDep,
     api_key: PlannerKey,
+    conn: ConnectionDep,
+    networks: NetworksDep,
 ) -> dict[str, Any]:
     """Plan the shipment and store it with its planned route, ETA and cost (status planned)."""
     plan = compute_plan(conn, networks, _plan_input(body))
-    return _save(engine, plan, code=body.code, actor=api_key.prefix)
+    return _save(conn, plan, code=body.code, actor=api_key.prefix)
 
 
 @router.get("/shipments", summary="Shipments, filtered")
@@ -261,8 +264,8 @@ class ShipmentPatch(BaseModel):
 def patch_shipment(
     shipment_id: int,
     body: ShipmentPatch,
-    engine: EngineDep,
     api_key: PlannerKey,
+    conn: ConnectionDep,
     response: Response,
     idempotency_key: Annotated[
         str | None,
@@ -290,7 +293,7 @@ def patch_shipment(
         except ValueError:
             msg = f"If-Match must be a shipment version number, got {if_match!r}"
             raise InvalidParameterError(msg, field="If-Match") from None
-    with engine.begin() as conn:
+    with write(conn):
         result = sh.apply_event(
             conn,
             shipment_id,

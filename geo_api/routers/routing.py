@@ -9,7 +9,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from geo_api.deps import CachesDep, ConnectionDep, NetworkDep, NetworksDep, SettingsDep
+from geo_api.deps import (
+    CachesDep,
+    ConnectionDep,
+    MatrixBudget,
+    NearestBudget,
+    NetworkDep,
+    NetworksDep,
+    SettingsDep,
+)
 from geo_api.errors import NoRouteError
 from geo_api.facilities import get_facilities
 from geo_api.networks import network_for
@@ -58,6 +66,7 @@ def route(
     responses={200: {"content": {"application/geo+json": {}}}},
 )
 def nearest(
+    budget: NearestBudget,
     net: NetworkDep,
     conn: ConnectionDep,
     caches: CachesDep,
@@ -74,7 +83,11 @@ def nearest(
     check_lonlat(lon, lat, field="lon")
     facilities = get_facilities(conn, net, category, caches=caches)
     origin = net.snap(lon, lat, field="lon")
-    hits = net.nearest(origin, facilities.snaps, k=k, with_routes=True) if facilities.snaps else []
+    hits = (
+        net.nearest(origin, facilities.snaps, k=k, with_routes=True, budget=budget)
+        if facilities.snaps
+        else []
+    )
     features = []
     for rank, hit in enumerate(hits, start=1):
         row = facilities.rows[hit.target]
@@ -124,7 +137,9 @@ class MatrixRequest(BaseModel):
 
 
 @router.post("/matrix", summary="Travel-time matrix")
-def matrix(body: MatrixRequest, settings: SettingsDep, networks: NetworksDep) -> dict[str, Any]:
+def matrix(
+    budget: MatrixBudget, body: MatrixRequest, settings: SettingsDep, networks: NetworksDep
+) -> dict[str, Any]:
     """Durations in seconds from every source to every target (null: unreachable)."""
     cells = len(body.sources) * len(body.targets)
     cap = settings.routing.matrix_max_cells
@@ -140,7 +155,8 @@ def matrix(body: MatrixRequest, settings: SettingsDep, networks: NetworksDep) ->
         net.snap(x, y, field=f"targets.{i}")
         for i, (x, y) in enumerate(check_points(body.targets, field="targets"))
     ]
-    durations = net.engine.durations(srcs, tgts)
+    budget.check()
+    durations = net.engine.durations(srcs, tgts, budget=budget)
     return {
         "profile": net.profile,
         "durations_s": [

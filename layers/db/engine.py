@@ -11,6 +11,7 @@ def make_engine(
     statement_timeout_ms: int = 15_000,
     pool_size: int = 10,
     connect_timeout_s: int = 5,
+    pool_timeout_s: float = 30.0,
 ) -> Engine:
     """Create an engine whose every query runs under a statement timeout.
 
@@ -24,6 +25,10 @@ def make_engine(
         Connections kept in the pool.
     connect_timeout_s
         How long a connection attempt may take; a database that is down fails fast.
+    pool_timeout_s
+        How long a checkout waits for a free pooled connection before SQLAlchemy's
+        ``TimeoutError`` (the API admits no more requests than the pool serves, so it
+        waits only when something else holds connections).
 
     Returns
     -------
@@ -37,6 +42,7 @@ def make_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
+        pool_timeout=pool_timeout_s,
         pool_pre_ping=True,
         pool_recycle=1800,
         connect_args={
