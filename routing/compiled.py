@@ -25,6 +25,7 @@ memory-maps nothing and loads a 35k-node graph in a few milliseconds.
 from __future__ import annotations
 
 import dataclasses
+import zipfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -318,9 +319,18 @@ def load_compiled(path: str | Path) -> CompiledGraph:
     Raises
     ------
     CompiledGraphError
-        If the file is not a compiled graph or has another format version.
+        If the file is not a compiled graph (not even an ``.npz``: a truncated or
+        foreign file) or has another format version.
     """
-    with np.load(Path(path), allow_pickle=False) as z:
+    try:
+        return _load_npz(Path(path))
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        msg = f"{path} is not a readable compiled graph ({type(exc).__name__}: {exc})"
+        raise CompiledGraphError(msg) from None
+
+
+def _load_npz(path: Path) -> CompiledGraph:
+    with np.load(path, allow_pickle=False) as z:
         files = set(z.files)
         if "magic" not in files or str(z["magic"]) != _MAGIC:
             msg = f"{path} is not a lampung-geo compiled graph"

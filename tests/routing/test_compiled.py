@@ -196,6 +196,12 @@ def test_old_format_graphs_are_skipped_with_a_reason(tmp_path: Path) -> None:
     assert skipped and skipped[0][0] == path and "format" in skipped[0][1]
     with pytest.raises(CompiledGraphError, match="format"):
         load_networks(tmp_path)
+    # a file that is not even an .npz (truncated, foreign) is skipped the same way
+    (tmp_path / "truck.npz").write_bytes(b"not a zip file at all")
+    skipped.clear()
+    nets = load_networks(tmp_path, on_error=lambda p, e: skipped.append((p, str(e))))
+    assert sorted(nets) == ["walk"]
+    assert {p.name for p, _ in skipped} == {"car.npz", "truck.npz"}
 
 
 def test_twins_pair_only_mirrored_lines_and_copies_collapse() -> None:
