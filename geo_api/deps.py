@@ -8,12 +8,14 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from sqlalchemy import Connection, Engine
 
+from geo_api import schemas as sc
 from geo_api.caches import Caches
 from geo_api.networks import network_for
 from geo_api.settings import Settings
 from layers.collections import COLLECTIONS, Collection
 from layers.errors import UnknownCollectionError
 from routing.network import Network
+from routing.profiles import PROFILES
 
 # Dependencies that only read app state are ``async def``: FastAPI runs them on the
 # event loop instead of sending each through the thread pool.
@@ -72,7 +74,13 @@ async def get_networks(request: Request) -> dict[str, Network]:
 
 async def get_network(
     networks: Annotated[dict[str, Network], Depends(get_networks)],
-    profile: Annotated[str, Query(description="motorcycle, car, truck or walk")] = "motorcycle",
+    profile: Annotated[
+        str,
+        Query(
+            description="motorcycle, car, truck or walk",
+            json_schema_extra=sc.enum(sorted(PROFILES)),
+        ),
+    ] = "motorcycle",
 ) -> Network:
     """The network of the ``profile`` query parameter."""
     return network_for(networks, profile)

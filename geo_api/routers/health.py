@@ -9,12 +9,28 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from geo_api import schemas as sc
 from geo_api.deps import EngineDep
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", summary="Service and database state")
+@router.get(
+    "/health",
+    summary="Service and database state",
+    operation_id="health",
+    response_model=None,
+    responses=sc.docs(
+        {sc.JSON: sc.Health},
+        extra={
+            503: {
+                "description": "The database does not answer (the reason is in the body)",
+                "content": {sc.JSON: {"schema": sc.ref(sc.Health)}},
+                "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+            }
+        },
+    ),
+)
 def health(engine: EngineDep) -> JSONResponse:
     """200 when the database answers, 503 (with the reason) when it does not."""
     started = time.perf_counter()

@@ -9,16 +9,29 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
+from geo_api import schemas as sc
 from geo_api.deps import CachesDep, ConnectionDep, NetworkDep, NetworksDep, SettingsDep
 from geo_api.errors import NoRouteError
 from geo_api.facilities import get_facilities
 from geo_api.networks import network_for
-from geo_api.params import K_MAX, CategoryQ, check_lonlat, check_points, parse_lonlat
+from geo_api.params import (
+    K_MAX,
+    LONLAT_PATTERN,
+    CategoryQ,
+    LatQ,
+    LonQ,
+    check_lonlat,
+    check_points,
+    parse_lonlat,
+)
 from layers.errors import InvalidParameterError
 from routing.errors import UnreachableError
 from routing.geojson import line, route_feature, snap_json
+from routing.profiles import PROFILES
 
 router = APIRouter(tags=["routing"])
+GEOJSON = "application/geo+json"
+MATRIX_SIDE_MAX = 10_000
 
 
 def _geojson(body: dict[str, Any]) -> Response:
@@ -30,13 +43,16 @@ def _geojson(body: dict[str, Any]) -> Response:
 @router.get(
     "/route",
     summary="Fastest route between two points",
+    operation_id="route",
     response_class=Response,
-    responses={200: {"content": {"application/geo+json": {}}}},
+    responses=sc.docs({GEOJSON: sc.RouteFeature}, 422, 503),
 )
 def route(
     net: NetworkDep,
-    from_: Annotated[str, Query(alias="from", description="origin as lon,lat")],
-    to: Annotated[str, Query(description="destination as lon,lat")],
+    from_: Annotated[
+        str, Query(alias="from", description="origin as lon,lat", pattern=LONLAT_PATTERN)
+    ],
+    to: Annotated[str, Query(description="destination as lon,lat", pattern=LONLAT_PATTERN)],
 ) -> Response:
     """A GeoJSON LineString feature with duration, distance, legs and street names."""
     o = net.snap(*parse_lonlat(from_, field="from"), field="from")
@@ -54,15 +70,16 @@ def route(
 @router.get(
     "/nearest",
     summary="Service points reachable soonest",
+    operation_id="nearest",
     response_class=Response,
-    responses={200: {"content": {"application/geo+json": {}}}},
+    responses=sc.docs({GEOJSON: sc.NearestCollection}, 422, 503),
 )
 def nearest(
     net: NetworkDep,
     conn: ConnectionDep,
     caches: CachesDep,
-    lon: Annotated[float, Query(description="longitude, WGS 84")],
-    lat: Annotated[float, Query(description="latitude, WGS 84")],
+    lon: LonQ,
+    lat: LatQ,
     category: CategoryQ,
     k: Annotated[int, Query(ge=1, le=K_MAX, description="how many")] = 3,
 ) -> Response:
@@ -116,14 +133,20 @@ def nearest(
 
 
 class MatrixRequest(BaseModel):
-    """Sources and targets as ``[lon, lat]`` pairs."""
+    """Sources and targets as ``[lon, lat]`` pairs (JSON numbers), at most 10,000 cells."""
 
-    sources: list[tuple[float, float]] = Field(min_length=1)
-    targets: list[tuple[float, float]] = Field(min_length=1)
-    profile: str = "motorcycle"
+    sources: list[sc.LonLat] = Field(min_length=1, max_length=MATRIX_SIDE_MAX)
+    targets: list[sc.LonLat] = Field(min_length=1, max_length=MATRIX_SIDE_MAX)
+    profile: sc.Text = Field("motorcycle", json_schema_extra=sc.enum(sorted(PROFILES)))
 
 
-@router.post("/matrix", summary="Travel-time matrix")
+@router.post(
+    "/matrix",
+    summary="Travel-time matrix",
+    operation_id="matrix",
+    response_model=None,
+    responses=sc.docs({sc.JSON: sc.MatrixResult}, 413, 422, 503),
+)
 def matrix(body: MatrixRequest, settings: SettingsDep, networks: NetworksDep) -> dict[str, Any]:
     """Durations in seconds from every source to every target (null: unreachable)."""
     cells = len(body.sources) * len(body.targets)
