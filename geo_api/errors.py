@@ -16,7 +16,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from layers.errors import (
     FeatureNotFoundError,
@@ -233,20 +232,34 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     headers = dict(exc.headers or {})
     detail = str(exc.detail)
     if exc.status_code == 405:
-        allowed = allowed_methods(request)
+        allowed = allowed_methods(request, headers.get("Allow"))
         headers["Allow"] = ", ".join(allowed)
         detail = f"{request.method} is not allowed here; allowed: {', '.join(allowed)}"
     return JSONResponse(error_body(code, detail), status_code=exc.status_code, headers=headers)
 
 
-def allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at this path (Starlette names only the first route's)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match != Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
+def allowed_methods(request: Request, framework: str | None = None) -> list[str]:
+    """Every method served at the request's path.
+
+    The framework names only the methods of the first route whose path matches; the
+    OpenAPI document knows every operation of the path (HEAD comes with GET).
+    """
+    methods = {m.strip().upper() for m in (framework or "").split(",") if m.strip()}
+    path = request.scope.get("path", "")
+    for template, item in request.app.openapi().get("paths", {}).items():
+        if _template_regex(template).fullmatch(path):
+            methods |= {m.upper() for m in item if m.upper() in _HTTP_METHODS}
+    if "GET" in methods:
+        methods.add("HEAD")
     return sorted(methods)
+
+
+_HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _template_regex(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}]+\})", template)
+    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
 
 
 async def _on_data(_: Request, exc: Exception) -> JSONResponse:

@@ -120,11 +120,11 @@ def check_query(raw: bytes) -> None:
     """Refuse a query string with a control character in a name or value."""
     if not _QUERY_CTL.search(raw):
         return
-    for name, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
-        name_u = name.encode("latin-1").decode("utf-8", "replace")
-        field = _printable(name_u)
-        _bad_text(name_u, field=field or "query")
-        _bad_text(value.encode("latin-1").decode("utf-8", "replace"), field=field or "query")
+    pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True, errors="replace")
+    for name, value in pairs:
+        field = _printable(name) or "query"
+        _bad_text(name, field=field)
+        _bad_text(value, field=field)
 
 
 def check_headers(headers: Iterable[tuple[bytes, bytes]]) -> None:

@@ -80,9 +80,13 @@ LevelQ = Annotated[
     ),
 ]
 LonQ = Annotated[
-    float, Query(ge=-180, le=180, allow_inf_nan=False, description="longitude, WGS 84")
+    float,
+    Query(ge=-180, le=180, allow_inf_nan=False, description="longitude, WGS 84", examples=[105.3]),
 ]
-LatQ = Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False, description="latitude, WGS 84")]
+LatQ = Annotated[
+    float,
+    Query(ge=-90, le=90, allow_inf_nan=False, description="latitude, WGS 84", examples=[-5.4]),
+]
 LangQ = Annotated[str | None, Query(description="id (default) or en")]
 
 

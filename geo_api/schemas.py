@@ -21,8 +21,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.json_schema import JsonDict, JsonValue, models_json_schema
+from pydantic_core import PydanticCustomError
 
 # -- strict request types ------------------------------------------------------------
 Lon = Annotated[
@@ -33,16 +34,36 @@ Lat = Annotated[
 ]
 LonLat = tuple[Lon, Lat]
 """A WGS 84 ``[lon, lat]`` position (two JSON numbers)."""
-StrictInt = Annotated[int, Field(strict=True)]
+
+
+def _json_number(value: Any) -> Any:
+    """Let JSON numbers through (``5`` and ``5.0``); refuse booleans and strings."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        kind = "a boolean" if isinstance(value, bool) else type(value).__name__
+        raise PydanticCustomError(
+            "int_type", "Input should be a whole JSON number, not {kind}", {"kind": kind}
+        )
+    return value
+
+
+StrictInt = Annotated[int, BeforeValidator(_json_number)]
+"""A whole JSON number: ``5`` or ``5.0`` (an integer to JSON Schema), never ``true``/``"5"``."""
 StrictNumber = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Text = Annotated[str, Field(strict=True)]
 INT64_MAX = 2**63 - 1
 
 
-def enum(values: Iterable[str]) -> JsonDict:
-    """``json_schema_extra`` listing the values a text field accepts."""
+def enum(values: Iterable[str], *, nullable: bool = False) -> JsonDict:
+    """``json_schema_extra`` listing the values a text field accepts (and null)."""
     listed: list[JsonValue] = list(values)
-    return {"enum": listed}
+    return {"enum": [*listed, None] if nullable else listed}
+
+
+class RequestBody(BaseModel):
+    """A JSON request body: unknown fields are refused (a misspelt ``tonne`` is not
+    silently ignored), as ``additionalProperties: false`` says."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 # -- media types ----------------------------------------------------------------------
@@ -857,12 +878,49 @@ def docs(
     return out
 
 
+TEXT_PATTERN = "^[^\\u0000-\\u001f\\u007f]*$"
+"""Text without control characters (what :mod:`geo_api.middleware` lets through)."""
+NOTE_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"
+"""Free text: tab, LF and CR allowed (``FREE_TEXT_FIELDS`` of the middleware)."""
+
+
+_BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+
+
+def _no_controls(schema: dict[str, Any], components: dict[str, Any], *, name: str = "") -> None:
+    """Add :data:`TEXT_PATTERN` to every free string of ``schema`` (in place)."""
+    # pydantic writes a bound on a validated int inside a union as ge/le, not JSON Schema
+    for pyd, js in _BOUNDS.items():
+        if pyd in schema:
+            schema[js] = schema.pop(pyd)
+    if "$ref" in schema:
+        target = components.get(schema["$ref"].rsplit("/", 1)[-1])
+        if target is not None and not target.get("x-text-checked"):
+            target["x-text-checked"] = True
+            _no_controls(target, components)
+        return
+    if schema.get("type") == "string" and not (
+        {"pattern", "enum", "const", "format"} & set(schema)
+    ):
+        schema["pattern"] = NOTE_PATTERN if name in ("note",) else TEXT_PATTERN
+    for key, sub in schema.get("properties", {}).items():
+        _no_controls(sub, components, name=key)
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            _no_controls(schema[key], components, name=name)
+    for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+        for sub in schema.get(key, []):
+            _no_controls(sub, components, name=name)
+
+
 def install_openapi(app: FastAPI) -> None:
     """Make ``app.openapi()`` tell the truth about this API.
 
     - adds :data:`MODELS` to ``components.schemas``;
     - removes FastAPI's default 422 "Validation Error" (schema errors answer 400 with
-      :class:`ErrorBody`) and its now unused schemas.
+      :class:`ErrorBody`) and its now unused schemas;
+    - states the rule of :mod:`geo_api.middleware` in every text parameter and body
+      field: no control characters (:data:`TEXT_PATTERN`).
     """
 
     def openapi() -> dict[str, Any]:
@@ -882,12 +940,18 @@ def install_openapi(app: FastAPI) -> None:
         components.update(defs.get("$defs", {}))
         for item in schema.get("paths", {}).values():
             for op in item.values():
+                for param in op.get("parameters", []):
+                    _no_controls(param.get("schema", {}), components, name=param["name"])
+                body = op.get("requestBody", {}).get("content", {}).get(JSON, {})
+                _no_controls(body.get("schema", {}), components)
                 responses = op.get("responses", {})
                 auto = responses.get("422", {}).get("content", {}).get(JSON, {})
                 if auto.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):
                     del responses["422"]
         for name in ("HTTPValidationError", "ValidationError"):
             components.pop(name, None)
+        for component in components.values():
+            component.pop("x-text-checked", None)
         app.openapi_schema = schema
         return schema
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy import Connection
 
 from data.reference import CATEGORY_CODES
@@ -261,8 +261,12 @@ def coverage_underserved(
     return body
 
 
-class SitesRequest(BaseModel):
+class SitesRequest(sc.RequestBody):
     """Where to put ``count`` new service points of ``category``."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"category": "puskesmas", "count": 2, "minutes": 30}]}
+    )
 
     category: sc.Text = Field(json_schema_extra=sc.enum(sorted(CATEGORY_CODES)))
     count: sc.StrictInt = Field(

@@ -272,7 +272,22 @@ CONTENT_CRS = {
     summary="Features of a collection",
     operation_id="getFeatures",
     response_class=Response,
-    responses=sc.docs({GEOJSON: sc.FeatureCollection}, 404, 503, headers=CONTENT_CRS),
+    responses=sc.docs(
+        {GEOJSON: sc.FeatureCollection},
+        404,
+        503,
+        headers=CONTENT_CRS,
+        links={
+            "FirstFeature": {
+                "operationId": "getFeature",
+                "parameters": {
+                    "collection_id": "$request.path.collection_id",
+                    "feature_id": "$response.body#/features/0/id",
+                },
+                "description": "the first feature of the page",
+            }
+        },
+    ),
     openapi_extra={"parameters": ITEMS_PARAMETERS},
 )
 def items(request: Request, coll: CollectionDep, conn: ConnectionDep) -> Response:

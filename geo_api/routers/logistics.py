@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import ConfigDict, Field
 
 from data.reference import COMMODITIES
 from geo_api import schemas as sc
@@ -33,9 +33,13 @@ from layers.logistics_models import SHIPMENT_STATUSES
 router = APIRouter(tags=["logistics"])
 
 LIST_MAX = 1000
-TONNES_MAX = 100_000.0
-"""Most tonnes one planned shipment may move (5,000 heavy trucks)."""
+TONNES_MIN, TONNES_MAX = 0.001, 100_000.0
+"""Tonnes one planned shipment may move: from 1 kg to 5,000 heavy trucks."""
 Fuel = Literal["solar", "dexlite"]
+Status = Literal[
+    "planned", "loading", "in_transit", "at_port", "on_ferry", "arrived", "delivered", "cancelled"
+]
+assert Status.__args__ == SHIPMENT_STATUSES  # type: ignore[attr-defined]
 COMMODITY_ENUM = sc.enum(c.code for c in COMMODITIES)
 # What _time reads: a date of 2000-2099, or a date and time with an optional offset.
 TIME_PATTERN = (
@@ -47,18 +51,35 @@ ShipmentId = Annotated[int, Path(ge=1, le=sc.INT64_MAX, description="shipment id
 WRITE_ERRORS = (401, 403, 413)
 
 
-class PlanRequest(BaseModel):
+class PlanRequest(sc.RequestBody):
     """A shipment to plan: from where, to which market, what, how much, when."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "origin": [105.26, -5.43],
+                    "market": "cipinang",
+                    "commodity": "padi",
+                    "tonnes": 8,
+                    "vehicle_class": "medium_truck",
+                    "departure": "2026-03-02T06:00:00+07:00",
+                }
+            ]
+        }
+    )
+
     origin: sc.LonLat = Field(description="[lon, lat] of the pick-up point")
-    market: sc.Text | Annotated[int, Field(strict=True, ge=1, le=sc.INT64_MAX)] = Field(
+    market: sc.Text | Annotated[sc.StrictInt, Field(ge=1, le=sc.INT64_MAX)] = Field(
         description="market id, slug (e.g. 'cipinang') or name"
     )
     commodity: sc.Text = Field(
         description="commodities.code, e.g. 'padi'", json_schema_extra=COMMODITY_ENUM
     )
     tonnes: sc.StrictNumber = Field(
-        gt=0, le=TONNES_MAX, description=f"tonnes to move (> 0, at most {TONNES_MAX:,.0f})"
+        ge=TONNES_MIN,
+        le=TONNES_MAX,
+        description=f"tonnes to move, {TONNES_MIN} (1 kg) to {TONNES_MAX:,.0f}",
     )
     vehicle_class: sc.Text = Field("heavy_truck", description="vehicle_classes.code")
     departure: sc.Text = Field(
@@ -155,8 +176,10 @@ def plan(
     return feature
 
 
-class AllocateRequest(BaseModel):
+class AllocateRequest(sc.RequestBody):
     """The month to allocate and the vehicles to use."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"month": 3, "year": 2026}]})
 
     month: sc.StrictInt = Field(ge=1, le=12, description="month 1-12")
     year: sc.StrictInt | None = Field(None, ge=2000, le=2100, description="default: this year")
@@ -166,7 +189,9 @@ class AllocateRequest(BaseModel):
         None, ge=0, le=1, description="default: the 'ferry_freight_share' cost parameter"
     )
     commodity: sc.Text | None = Field(
-        None, description="only this commodity", json_schema_extra=COMMODITY_ENUM
+        None,
+        description="only this commodity",
+        json_schema_extra=sc.enum((c.code for c in COMMODITIES), nullable=True),
     )
 
 
@@ -213,8 +238,12 @@ def parameters(conn: ConnectionDep) -> dict[str, Any]:
     }
 
 
-class ParameterUpdate(BaseModel):
+class ParameterUpdate(sc.RequestBody):
     """A new value for a cost parameter, and where it comes from."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"value": 6800, "source": "Pertamina price list, 2024"}]}
+    )
 
     value: sc.StrictNumber = Field(ge=0, le=1e15, description="the figure, in its unit (>= 0)")
     source: sc.Text = Field(
@@ -230,7 +259,10 @@ class ParameterUpdate(BaseModel):
     responses=sc.docs({sc.JSON: sc.CostParameter}, *WRITE_ERRORS, 404, 503),
 )
 def update_parameter(
-    key: Annotated[str, Path(max_length=200, description="the parameter's key")],
+    key: Annotated[
+        str,
+        Path(max_length=200, description="the parameter's key", examples=["fuel_price.solar"]),
+    ],
     body: ParameterUpdate,
     engine: EngineDep,
     api_key: PlannerKey,
@@ -391,14 +423,16 @@ def shipment_events(shipment_id: ShipmentId, conn: ConnectionDep) -> dict[str, A
     return {"shipment_id": shipment_id, "numberReturned": len(events), "events": events}
 
 
-class ShipmentPatch(BaseModel):
+class ShipmentPatch(sc.RequestBody):
     """A status change or position report."""
 
-    status: sc.Text | None = Field(
-        None,
-        description="new status; omit for a position report",
-        json_schema_extra=sc.enum(list(SHIPMENT_STATUSES)),
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"status": "loading", "position": [105.26, -5.43], "note": "muat"}]
+        }
     )
+
+    status: Status | None = Field(None, description="new status; omit for a position report")
     position: sc.LonLat | None = Field(None, description="[lon, lat]")
     note: sc.Text | None = Field(
         None, max_length=2000, description="free text (tab and line breaks allowed)"

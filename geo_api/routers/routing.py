@@ -7,7 +7,7 @@ import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import ConfigDict, Field
 
 from geo_api import schemas as sc
 from geo_api.deps import CachesDep, ConnectionDep, NetworkDep, NetworksDep, SettingsDep
@@ -50,9 +50,20 @@ def _geojson(body: dict[str, Any]) -> Response:
 def route(
     net: NetworkDep,
     from_: Annotated[
-        str, Query(alias="from", description="origin as lon,lat", pattern=LONLAT_PATTERN)
+        str,
+        Query(
+            alias="from",
+            description="origin as lon,lat",
+            pattern=LONLAT_PATTERN,
+            examples=["105.26,-5.43"],
+        ),
     ],
-    to: Annotated[str, Query(description="destination as lon,lat", pattern=LONLAT_PATTERN)],
+    to: Annotated[
+        str,
+        Query(
+            description="destination as lon,lat", pattern=LONLAT_PATTERN, examples=["105.30,-5.40"]
+        ),
+    ],
 ) -> Response:
     """A GeoJSON LineString feature with duration, distance, legs and street names."""
     o = net.snap(*parse_lonlat(from_, field="from"), field="from")
@@ -132,8 +143,16 @@ def nearest(
     return _geojson(body)
 
 
-class MatrixRequest(BaseModel):
+class MatrixRequest(sc.RequestBody):
     """Sources and targets as ``[lon, lat]`` pairs (JSON numbers), at most 10,000 cells."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"sources": [[105.26, -5.43]], "targets": [[105.30, -5.40], [105.2, -5.4]]}
+            ]
+        }
+    )
 
     sources: list[sc.LonLat] = Field(min_length=1, max_length=MATRIX_SIDE_MAX)
     targets: list[sc.LonLat] = Field(min_length=1, max_length=MATRIX_SIDE_MAX)

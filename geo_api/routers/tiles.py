@@ -21,6 +21,7 @@ from geo_api import schemas as sc
 from geo_api.caches import Caches, TileCache
 from geo_api.deps import find_collection
 from geo_api.errors import TileNotFoundError
+from layers.collections import COLLECTIONS
 from layers.tiles import MAX_ZOOM, TileAddress, build_tile, parse_tile
 
 router = APIRouter(tags=["Vector tiles"])
@@ -69,7 +70,13 @@ TILE_HEADERS = {
 )
 async def tile(
     request: Request,
-    collection_id: str,
+    collection_id: Annotated[
+        str,
+        Path(
+            description="a collection with geometry (others: 404, or 400 without geometry)",
+            json_schema_extra=sc.enum(c.id for c in COLLECTIONS.values() if c.has_geometry),
+        ),
+    ],
     z: Annotated[str, Path(pattern=r"^[0-9]{1,2}$", description=f"zoom 0..{MAX_ZOOM}")],
     x: Annotated[str, Path(pattern=r"^[0-9]{1,7}$", description="column 0..2^z-1")],
     y: Annotated[

@@ -26,6 +26,7 @@ from geo_api.roads import OTHER_RANK, road_lines, roads_in_view
 from geo_api.settings import Settings
 from layers.params import parse_bbox
 from layers.points import lookup_options
+from routing.errors import UnknownProfileError
 from routing.profiles import PROFILES
 from web.assets import MEDIA_TYPES, static_file
 from web.csp import page_policy
@@ -192,6 +193,9 @@ def roads(
 
     Keeps the maps readable when base-map tiles cannot be loaded.
     """
+    if profile not in PROFILES:
+        msg = f"unknown profile {profile!r}; profiles: {sorted(PROFILES)}"
+        raise UnknownProfileError(msg)
     box = parse_bbox(bbox) if bbox else None
     cap, rank = limit, max_rank
     net = networks.get(profile) or next(iter(networks.values()), None)

@@ -8,6 +8,9 @@ to (the shared ``demo_url`` is read-only), with ``admin_key`` an admin API key i
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +28,7 @@ from layers.apikeys import create_key
 from layers.db.cluster import PostgresCluster, free_port
 from layers.db.engine import make_engine
 from layers.db.migrate import upgrade
-from tests.conftest import create_database
+from tests.conftest import REPO, create_database
 
 
 @contextmanager
@@ -54,6 +57,55 @@ def serve(app: FastAPI) -> Iterator[str]:
 def live_server() -> Callable[[FastAPI], object]:
     """The :func:`serve` context manager, as a fixture."""
     return serve
+
+
+@contextmanager
+def serve_process(settings: Settings) -> Iterator[str]:
+    """Serve ``create_app()`` in its own uvicorn process; yield its base URL.
+
+    For clients that call the API from native code holding the GIL (GDAL through
+    pyogrio), which would starve a server thread of the same process.
+    """
+    port = free_port()
+    env = os.environ | {
+        "LAMPUNG_GEO_DATABASE_URL": settings.database.database_url or "",
+        "LAMPUNG_GEO_ROUTING_GRAPH_DIR": str(settings.routing.graph_dir),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "geo_api.app:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
+    proc = subprocess.Popen(cmd, env=env, cwd=REPO)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the API did not start in its own uvicorn process")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
 
 
 @pytest.fixture(scope="session")
