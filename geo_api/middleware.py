@@ -165,7 +165,7 @@ def check_json_text(value: Any, *, path: str = "") -> None:
 
 def check_json_body(body: bytes) -> None:
     """Check a JSON body's strings and nesting (parsed only when it could fail)."""
-    if not _JSON_CTL.search(body) and b"\x7f" not in body:
+    if b"\x7f" not in body and (b"\\" not in body or not _JSON_CTL.search(body)):
         # No string can hold a control character (raw C0 bytes are not valid JSON; DEL
         # may stand raw): nothing to parse here.
         return
