@@ -25,9 +25,11 @@ from fastapi import FastAPI
 from geo_api.admission import Admission
 from geo_api.caches import Caches
 from geo_api.errors import install_error_handlers
+from geo_api.middleware import install_middleware
 from geo_api.networks import load_all
 from geo_api.observability import Metrics, ObservabilityMiddleware, count_unadmitted_checkouts
 from geo_api.routers import coverage, features, health, logistics, routing, tiles, web
+from geo_api.schemas import install_openapi
 from geo_api.settings import DatabaseSettings, Settings
 from layers.db.cluster import PostgresCluster
 from layers.db.engine import make_engine
@@ -109,6 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.admission = admission
     app.state.metrics = metrics
     install_error_handlers(app)
+    install_middleware(app, settings.api)
+    install_openapi(app)
     app.include_router(health.router)
     app.include_router(features.router)
     app.include_router(routing.router)

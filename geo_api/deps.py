@@ -17,10 +17,11 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy import Connection, Engine
 
 from data.budget import Budget, WorkStoppedError
+from geo_api import schemas as sc
 from geo_api.admission import DB_SLOT_HELD, Admission, client_watch
 from geo_api.caches import Caches
 from geo_api.networks import network_for
@@ -28,6 +29,7 @@ from geo_api.settings import Settings
 from layers.collections import COLLECTIONS, Collection
 from layers.errors import UnknownCollectionError
 from routing.network import Network
+from routing.profiles import PROFILES
 
 # Dependencies that only read app state are ``async def``: FastAPI runs them on the
 # event loop instead of sending each through the thread pool.
@@ -141,7 +143,16 @@ def find_collection(collection_id: str) -> Collection:
     return collection
 
 
-async def get_collection(collection_id: str) -> Collection:
+CollectionIdPath = Annotated[
+    str,
+    Path(
+        description="a collection of /collections (others: 404)",
+        json_schema_extra=sc.enum(COLLECTIONS),
+    ),
+]
+
+
+async def get_collection(collection_id: CollectionIdPath) -> Collection:
     """The collection named in the path (dependency)."""
     return find_collection(collection_id)
 
@@ -167,7 +178,13 @@ async def get_networks(request: Request) -> dict[str, Network]:
 
 async def get_network(
     networks: Annotated[dict[str, Network], Depends(get_networks)],
-    profile: Annotated[str, Query(description="motorcycle, car, truck or walk")] = "motorcycle",
+    profile: Annotated[
+        str,
+        Query(
+            description="motorcycle, car, truck or walk",
+            json_schema_extra=sc.enum(sorted(PROFILES)),
+        ),
+    ] = "motorcycle",
 ) -> Network:
     """The network of the ``profile`` query parameter."""
     return network_for(networks, profile)

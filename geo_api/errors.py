@@ -8,11 +8,13 @@ that says only that.
 from __future__ import annotations
 
 import logging
+import re
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -23,6 +25,7 @@ from layers.errors import (
     InvalidParameterError,
     LayersError,
     UnknownCollectionError,
+    UnknownReferenceError,
 )
 from layers.population_areas import NoAreasError, NoPopulationError
 from layers.population_raster import PopulationRasterError
@@ -95,21 +98,52 @@ class OverloadedError(ApiError):
 CLIENT_CLOSED_REQUEST = 499
 
 
+class TileNotFoundError(ApiError):
+    """A tile address outside the tile matrix set (404)."""
+
+
+class BadCharacterError(ApiError):
+    """A NUL byte or another control character where text is expected (400)."""
+
+
+class InvalidBodyError(ApiError):
+    """A request body that cannot be read (too deeply nested JSON) (400)."""
+
+
+class PayloadTooLargeError(ApiError):
+    """A request body larger than the configured limit (413)."""
+
+
+class InvalidValueError(ApiError):
+    """A value the database refuses for its type or range (400)."""
+
+
+class DataConflictError(ApiError):
+    """A change the database refuses because it conflicts with stored data (409)."""
+
+
 #: The one table from error type to HTTP status (the nearest class in the MRO wins).
 STATUS: dict[type[Exception], int] = {
     # bad requests
     InvalidParameterError: 400,
     UnknownProfileError: 400,
+    BadCharacterError: 400,
+    InvalidBodyError: 400,
+    InvalidValueError: 400,
     AuthenticationError: 401,
     PermissionDeniedError: 403,
     UnknownCollectionError: 404,
     FeatureNotFoundError: 404,
     StaticNotFoundError: 404,
+    TileNotFoundError: 404,
     IllegalTransitionError: 409,
     ShipmentConflictError: 409,
+    DataConflictError: 409,
     VersionMismatchError: 412,
+    PayloadTooLargeError: 413,
     # well-formed requests that cannot be answered
     IngestError: 422,
+    UnknownReferenceError: 422,
     OffNetworkError: 422,
     UnreachableError: 422,
     NoRouteError: 422,
@@ -150,7 +184,8 @@ def error_body(code: str, description: str, *, field: str | None = None) -> dict
     return {"code": code, "description": description, "field": field, "reason": description}
 
 
-def _domain_response(exc: Exception) -> JSONResponse:
+def domain_response(exc: Exception) -> JSONResponse:
+    """The JSON answer to a domain error, with its status from :data:`STATUS`."""
     reason = getattr(exc, "reason", str(exc))
     field = getattr(exc, "field", None) or DEFAULT_FIELD.get(type(exc))
     status = status_for(exc)
@@ -164,17 +199,41 @@ def _domain_response(exc: Exception) -> JSONResponse:
 
 
 async def _on_domain(_: Request, exc: Exception) -> JSONResponse:
-    return _domain_response(exc)
+    return domain_response(exc)
+
+
+# Pydantic names the member of a union an error is about in ``loc`` (``market.str``,
+# ``market.constrained-int``); that is no field of the request.
+_UNION_TAG = re.compile(
+    r"^(?:str|int|float|bool|bytes|list|dict|tuple|none|[a-z-]+\[.*\]|"
+    r"(?:constrained|strict|lax|function)-[a-z-]+)$"
+)
+
+
+def header_name(name: str) -> str:
+    """``idempotency-key`` → ``Idempotency-Key`` (as the API's documentation spells it)."""
+    return "-".join(w[:1].upper() + w[1:] for w in name.split("-"))
+
+
+def validation_field(error: dict[str, Any]) -> str | None:
+    """The request field a validation error is about (``origin.0``, ``limit``)."""
+    if error.get("type") in ("json_invalid", "model_attributes_type"):
+        return "body"
+    loc = error.get("loc", ())
+    if loc[:1] == ("header",) and len(loc) > 1:
+        return header_name(str(loc[1]))
+    loc = [p for p in error.get("loc", ()) if p not in ("query", "path", "body", "header")]
+    parts = [str(p) for p in loc if not (isinstance(p, str) and _UNION_TAG.match(p))]
+    return ".".join(parts) or ("body" if error.get("loc", ())[:1] == ("body",) else None)
 
 
 async def _on_validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     first = exc.errors()[0] if exc.errors() else {}
-    loc = [str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body")]
-    field = ".".join(loc) or None
     reason = str(first.get("msg", "invalid request"))
     return JSONResponse(
-        error_body("InvalidParameter", reason, field=field) | {"errors": _plain(exc.errors())},
+        error_body("InvalidParameter", reason, field=validation_field(first))
+        | {"errors": _plain(exc.errors())},
         status_code=400,
     )
 
@@ -186,12 +245,53 @@ def _plain(errors: object) -> list[dict[str, object]]:
     return out
 
 
-async def _on_http(_: Request, exc: Exception) -> JSONResponse:
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HttpError")
-    return JSONResponse(
-        error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
-    )
+    headers = dict(exc.headers or {})
+    detail = str(exc.detail)
+    if exc.status_code == 405:
+        allowed = allowed_methods(request, headers.get("Allow"))
+        headers["Allow"] = ", ".join(allowed)
+        detail = f"{request.method} is not allowed here; allowed: {', '.join(allowed)}"
+    return JSONResponse(error_body(code, detail), status_code=exc.status_code, headers=headers)
+
+
+def allowed_methods(request: Request, framework: str | None = None) -> list[str]:
+    """Every method served at the request's path.
+
+    The framework names only the methods of the first route whose path matches; the
+    OpenAPI document knows every operation of the path (HEAD comes with GET).
+    """
+    methods = {m.strip().upper() for m in (framework or "").split(",") if m.strip()}
+    path = request.scope.get("path", "")
+    for template, item in request.app.openapi().get("paths", {}).items():
+        if _template_regex(template).fullmatch(path):
+            methods |= {m.upper() for m in item if m.upper() in _HTTP_METHODS}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
+_HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _template_regex(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}]+\})", template)
+    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
+
+
+async def _on_data(_: Request, exc: Exception) -> JSONResponse:
+    """A value the database refuses (out of range, wrong type, NUL): 400 without SQL."""
+    orig = getattr(exc, "orig", None)
+    diag = getattr(orig, "diag", None)
+    primary = getattr(diag, "message_primary", None) or str(orig or exc).splitlines()[0]
+    log.info("database refused a value: %s", primary)
+    if isinstance(exc, IntegrityError):
+        return domain_response(
+            DataConflictError(f"the change conflicts with stored data: {primary}")
+        )
+    return domain_response(InvalidValueError(f"a value was refused: {primary}"))
 
 
 async def _on_database(_: Request, exc: Exception) -> JSONResponse:
@@ -202,19 +302,26 @@ async def _on_database(_: Request, exc: Exception) -> JSONResponse:
         else "the database is unavailable; try again shortly"
     )
     log.warning("database error: %s", str(exc).splitlines()[0] if str(exc) else exc)
-    return _domain_response(DatabaseUnavailableError(reason))
+    return domain_response(DatabaseUnavailableError(reason))
 
 
 async def _on_pool_timeout(_: Request, exc: Exception) -> JSONResponse:
     # Only reachable when something outside the admission gates holds connections.
     log.warning("database pool timeout: %s", str(exc).splitlines()[0] if str(exc) else exc)
     reason = "every database connection is busy; try again shortly"
-    return _domain_response(DatabaseUnavailableError(reason))
+    return domain_response(DatabaseUnavailableError(reason))
 
 
 async def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=exc)
-    return JSONResponse(error_body("InternalError", "internal server error"), status_code=500)
+    # This answer is made outside the middleware stack: it carries its own headers.
+    return JSONResponse(
+        error_body("InternalError", "internal server error"),
+        status_code=500,
+        headers={"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY"}
+        | {"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'"}
+        | {"Referrer-Policy": "strict-origin-when-cross-origin"},
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -228,4 +335,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InterfaceError, _on_database)
     app.add_exception_handler(PoolTimeoutError, _on_pool_timeout)
     app.add_exception_handler(WorkStoppedError, _on_domain)
+    app.add_exception_handler(DataError, _on_data)
+    app.add_exception_handler(IntegrityError, _on_data)
     app.add_exception_handler(Exception, _on_unexpected)

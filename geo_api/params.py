@@ -14,14 +14,18 @@ from typing import Annotated
 
 from fastapi import Query
 
+from data.reference import CATEGORIES
+from geo_api import schemas as sc
 from layers.errors import InvalidParameterError
 
 __all__ = [
     "K_MAX",
     "LEVELS",
+    "LONLAT_PATTERN",
     "MINUTES_MAX",
     "MINUTES_MAX_COUNT",
     "MINUTES_MIN",
+    "MINUTES_PATTERN",
     "SITES_MAX",
     "CategoryQ",
     "LangQ",
@@ -42,11 +46,47 @@ MINUTES_MIN, MINUTES_MAX, MINUTES_MAX_COUNT = 1, 180, 6
 LEVELS = ("provinsi", "kabupaten", "kecamatan", "desa")
 _LEVEL_ALIASES = {"kota": "kabupaten", "kelurahan": "desa"}
 
+# Regular expressions of what the parsers below accept, so that OpenAPI says exactly
+# which strings are valid (a schema-valid request is never refused as malformed).
+_LON = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]+)?)"
+_LAT = r"-?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?)"
+_MIN = r"(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9][0-9]?)(?:\.[0-9]+)?)"
+LONLAT_PATTERN = rf"^{_LON},{_LAT}$"
+"""``lon,lat`` in WGS 84 decimal degrees, e.g. ``105.26,-5.43``."""
+MINUTES_PATTERN = rf"^{_MIN}(?:,{_MIN}){{0,{MINUTES_MAX_COUNT - 1}}}$"
+"""1 to 6 thresholds in minutes, each 1..180, comma-separated."""
+MINUTE_PATTERN = rf"^{_MIN}$"
+
 MinutesQ = Annotated[
-    str, Query(description="thresholds in minutes, comma-separated, each 1..180 (max 6)")
+    str,
+    Query(
+        description="thresholds in minutes, comma-separated, each 1..180 (max 6)",
+        pattern=MINUTES_PATTERN,
+    ),
 ]
-CategoryQ = Annotated[str, Query(description="service category code, e.g. puskesmas")]
-LevelQ = Annotated[str, Query(description="kabupaten, kecamatan, desa or provinsi")]
+MinuteQ = Annotated[str, Query(description="threshold in minutes, 1..180", pattern=MINUTE_PATTERN)]
+CategoryQ = Annotated[
+    str,
+    Query(
+        description="service category code, e.g. puskesmas",
+        json_schema_extra=sc.enum([c.code for c in CATEGORIES]),
+    ),
+]
+LevelQ = Annotated[
+    str,
+    Query(
+        description="kabupaten (or kota), kecamatan, desa (or kelurahan) or provinsi",
+        json_schema_extra=sc.enum([*LEVELS, *_LEVEL_ALIASES]),
+    ),
+]
+LonQ = Annotated[
+    float,
+    Query(ge=-180, le=180, allow_inf_nan=False, description="longitude, WGS 84", examples=[105.3]),
+]
+LatQ = Annotated[
+    float,
+    Query(ge=-90, le=90, allow_inf_nan=False, description="latitude, WGS 84", examples=[-5.4]),
+]
 LangQ = Annotated[str | None, Query(description="id (default) or en")]
 
 

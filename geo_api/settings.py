@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def _config(prefix: str = "LAMPUNG_GEO_") -> SettingsConfigDict:
@@ -34,13 +37,47 @@ class DatabaseSettings(BaseSettings):
 
 
 class ApiSettings(BaseSettings):
-    """How the HTTP service runs."""
+    """How the HTTP service runs, and how it shows itself to clients.
+
+    Links in answers (OGC API ``links``, paging) are built from ``public_url`` when it
+    is set (e.g. ``https://peta.lampungprov.go.id/geo``), else from ``X-Forwarded-Host``
+    / ``X-Forwarded-Proto`` / ``X-Forwarded-Prefix`` sent by a proxy whose address is in
+    ``trusted_proxies`` (IP addresses or networks), else from the address the server
+    listens on. The ``Host`` header of a request is never trusted. Request bodies larger
+    than ``max_body_bytes`` are refused with 413.
+    """
 
     model_config = _config()
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     title: str = "lampung-geo"
     graceful_shutdown_s: int = Field(30, ge=0, le=3600)
+    public_url: str | None = Field(
+        None, pattern=r"^https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~\-/]*)?$"
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_body_bytes: int = Field(1_048_576, ge=1024, le=1_073_741_824)
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _empty_url_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                return json.loads(value)
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for v in value:
+            ipaddress.ip_network(v, strict=False)  # ValueError names the bad entry
+        return value
 
 
 class RoutingSettings(BaseSettings):

@@ -21,6 +21,11 @@ class InvalidParameterError(LayersError):
     """A query parameter has a bad value (bbox, limit, filter, ...)."""
 
 
+class UnknownReferenceError(InvalidParameterError):
+    """A well-formed value naming a row the database does not hold (a market, a vehicle
+    class planners can edit): the API answers 422, since no schema can list them."""
+
+
 class UnknownCollectionError(LayersError):
     """No collection has this id."""
 

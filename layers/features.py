@@ -16,7 +16,7 @@ from sqlalchemy import Connection, text
 
 from layers.collections import Collection
 from layers.errors import FeatureNotFoundError, InvalidParameterError
-from layers.params import BBox, ItemsQuery
+from layers.params import CRS84, CRSS, BBox, Crs, ItemsQuery
 
 COORD_DECIMALS = 7
 
@@ -44,11 +44,21 @@ class CollectionInfo:
         return any(s["is_demo"] for s in self.sources)
 
 
-def _feature_sql(collection: Collection) -> str:
+def _geometry_sql(crs: Crs) -> str:
+    """``t.geom`` as GeoJSON text in ``crs`` (stored in EPSG:4326, lon/lat)."""
+    if crs.srid == 3857:
+        return f"ST_AsGeoJSON(ST_Transform(t.geom, 3857), {crs.decimals})"
+    if crs.lat_first:
+        return f"ST_AsGeoJSON(ST_FlipCoordinates(t.geom), {crs.decimals})"
+    return f"ST_AsGeoJSON(t.geom, {crs.decimals})"
+
+
+def _feature_sql(collection: Collection, crs: Crs | None = None) -> str:
     pairs = ", ".join(f"'{p.name}', t.{p.name}" for p in collection.properties)
     if collection.sourced:
         pairs += ", 'demo', s.is_demo"
-    geometry = f"ST_AsGeoJSON(t.geom, {COORD_DECIMALS})" if collection.has_geometry else "'null'"
+    crs = crs or CRSS[CRS84]
+    geometry = _geometry_sql(crs) if collection.has_geometry else "'null'"
     fid = "t.id" if collection.id_column == "id" else f"to_json(t.{collection.id_column})::text"
     return (
         f'\'{{"type":"Feature","id":\' || {fid} || '
@@ -71,18 +81,25 @@ def _where(collection: Collection, query: ItemsQuery) -> tuple[str, dict[str, An
         msg = f"collection has no geometry: {collection.id!r} cannot be filtered by bbox"
         raise InvalidParameterError(msg, field="bbox")
     if query.bbox is not None:
-        box = "ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)"
-        if collection.geometry_type == "Point":
-            # Same rows as ST_Intersects for points, but cheap: ST_Intersects' high
-            # declared cost makes the planner choose parallel plans whose worker start-up
-            # costs more than the whole query.
-            clauses.append(
-                f"t.geom && {box} AND ST_X(t.geom) BETWEEN :minx AND :maxx "
-                "AND ST_Y(t.geom) BETWEEN :miny AND :maxy"
-            )
-        else:
-            clauses.append(f"ST_Intersects(t.geom, {box})")
-        params.update(zip(("minx", "miny", "maxx", "maxy"), query.bbox, strict=True))
+        minx, miny, maxx, maxy = query.bbox
+        # A box whose west edge lies east of its east edge crosses the antimeridian.
+        boxes = [(minx, maxx)] if minx <= maxx else [(minx, 180.0), (-180.0, maxx)]
+        parts = []
+        for i, (x0, x1) in enumerate(boxes):
+            box = f"ST_MakeEnvelope(:minx{i}, :miny, :maxx{i}, :maxy, 4326)"
+            if collection.geometry_type == "Point":
+                # Same rows as ST_Intersects for points, but cheap: ST_Intersects' high
+                # declared cost makes the planner choose parallel plans whose worker
+                # start-up costs more than the whole query.
+                parts.append(
+                    f"t.geom && {box} AND ST_X(t.geom) BETWEEN :minx{i} AND :maxx{i} "
+                    "AND ST_Y(t.geom) BETWEEN :miny AND :maxy"
+                )
+            else:
+                parts.append(f"ST_Intersects(t.geom, {box})")
+            params[f"minx{i}"], params[f"maxx{i}"] = x0, x1
+        params["miny"], params["maxy"] = miny, maxy
+        clauses.append(parts[0] if len(parts) == 1 else "((" + ") OR (".join(parts) + "))")
     for i, (name, value) in enumerate(sorted(query.filters.items())):
         if name not in collection.queryables:  # names reach SQL only from the registry
             msg = f"not a queryable of {collection.id!r}"
@@ -111,15 +128,16 @@ def query_items(conn: Connection, collection: Collection, query: ItemsQuery) -> 
     sql = (
         f"WITH page AS (SELECT t.* FROM {table} t{where} ORDER BY {key} "
         "LIMIT :limit OFFSET :offset) "
-        f"SELECT coalesce(string_agg({_feature_sql(collection)}, ',' ORDER BY {key}), ''), "
+        f"SELECT coalesce(string_agg({_feature_sql(collection, query.crs)}, ',' "
+        f"ORDER BY {key}), ''), "
         f"count(*) FROM {_from(collection, 'page')}"
     )
     row = conn.execute(text(sql), {**params, "limit": query.limit, "offset": query.offset}).one()
     return ItemsPage(features_json=row[0], number_matched=int(matched), number_returned=int(row[1]))
 
 
-def get_item(conn: Connection, collection: Collection, fid: str) -> str:
-    """Return one feature as GeoJSON text.
+def get_item(conn: Connection, collection: Collection, fid: str, *, crs: Crs | None = None) -> str:
+    """Return one feature as GeoJSON text (its geometry in ``crs``, default CRS84).
 
     Raises
     ------
@@ -131,7 +149,7 @@ def get_item(conn: Connection, collection: Collection, fid: str) -> str:
         key = fid if "\x00" not in fid else None
     else:
         try:
-            number: int | None = int(fid)
+            number: int | None = int(fid) if fid.isascii() else None
         except ValueError:
             number = None
         if number is not None and -(2**63) <= number < 2**63:
@@ -139,7 +157,7 @@ def get_item(conn: Connection, collection: Collection, fid: str) -> str:
     row = None
     if key is not None:
         sql = (
-            f"SELECT {_feature_sql(collection)} FROM {_from(collection, collection.table)} "
+            f"SELECT {_feature_sql(collection, crs)} FROM {_from(collection, collection.table)} "
             f"WHERE t.{collection.id_column} = :id"
         )
         row = conn.execute(text(sql), {"id": key}).scalar_one_or_none()

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from layers.errors import FeatureNotFoundError, InvalidParameterError
+from layers.errors import FeatureNotFoundError, InvalidParameterError, UnknownReferenceError
 
 
 def cost_parameters(conn: Connection) -> list[dict[str, Any]]:
@@ -77,7 +77,7 @@ def vehicle_class(conn: Connection, code: str, *, field: str = "vehicle_class") 
     classes = vehicle_classes(conn)
     if code not in classes:
         msg = f"unknown vehicle class {code!r}; vehicle classes: {sorted(classes)}"
-        raise InvalidParameterError(msg, field=field)
+        raise UnknownReferenceError(msg, field=field)
     return classes[code]
 
 
@@ -105,7 +105,7 @@ def find_market(conn: Connection, ref: str | int, *, field: str = "market") -> d
 
     Raises
     ------
-    InvalidParameterError
+    UnknownReferenceError
         Naming the known markets when none matches.
     """
     raw = str(ref).strip()
@@ -122,7 +122,7 @@ def find_market(conn: Connection, ref: str | int, *, field: str = "market") -> d
     if row is None:
         known = [f"{m['id']} ({m['name']})" for m in markets(conn)]
         msg = f"unknown market {ref!r}; markets: {known}"
-        raise InvalidParameterError(msg, field=field)
+        raise UnknownReferenceError(msg, field=field)
     return dict(row)
 
 

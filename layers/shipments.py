@@ -262,11 +262,47 @@ def list_shipments(
 
 def _event_by_key(conn: Connection, shipment_id: int, key: str) -> dict[str, Any] | None:
     row = conn.execute(
-        text(f"{_EVENT} WHERE e.shipment_id = :id AND e.idempotency_key = :k"),
+        text(
+            f"{_EVENT.replace(' FROM ', ', ST_X(e.position) AS x, ST_Y(e.position) AS y FROM ')} "
+            "WHERE e.shipment_id = :id AND e.idempotency_key = :k"
+        ),
         {"id": shipment_id, "k": key},
     ).mappings()
     found = row.one_or_none()
     return None if found is None else dict(found)
+
+
+def _differences(
+    previous: dict[str, Any],
+    *,
+    to_status: str | None,
+    position: tuple[float, float] | None,
+    note: str | None,
+    at: datetime | None,
+) -> list[str]:
+    """The fields in which a retried change differs from the stored one.
+
+    The stored event is compared with the request as it was sent: a status (or none,
+    for a position report), a position (to 1e-9 degrees, well below a millimetre), a
+    note and a time (``at`` omitted the first time is stored as the recording time).
+    """
+    diff = []
+    wanted = to_status or previous["from_status"]
+    if wanted != previous["to_status"] or (to_status is None) != (
+        previous["from_status"] == previous["to_status"]
+    ):
+        diff.append("status")
+    if (position is None) != (previous["x"] is None) or (
+        position is not None
+        and (abs(position[0] - previous["x"]) > 1e-9 or abs(position[1] - previous["y"]) > 1e-9)
+    ):
+        diff.append("position")
+    if note != previous["note"]:
+        diff.append("note")
+    at_defaulted = previous["at"] == previous["recorded_at"]
+    if (at is None and not at_defaulted) or (at is not None and at != previous["at"]):
+        diff.append("at")
+    return diff
 
 
 def apply_event(
@@ -295,7 +331,9 @@ def apply_event(
     to_status
         New status; None for a position report in the current status.
     idempotency_key
-        Client-chosen key; a repeat with the same key returns the first result.
+        Client-chosen key; a repeat with the same key and the same change returns the
+        first result; the same key with another status, position, note or time is
+        refused (:class:`IdempotencyMismatchError`), never silently replayed.
     position
         Where the vehicle is (lon, lat).
     note
@@ -325,13 +363,16 @@ def apply_event(
     current = str(locked.status)
     previous = _event_by_key(conn, shipment_id, idempotency_key)
     if previous is not None:
-        wanted = to_status or previous["from_status"]
-        if wanted != previous["to_status"] or (note is not None and note != previous["note"]):
+        diff = _differences(previous, to_status=to_status, position=position, note=note, at=at)
+        if diff:
             msg = (
                 f"idempotency key {idempotency_key!r} was already used for a change to "
-                f"{previous['to_status']!r} with another body"
+                f"{previous['to_status']!r} with another body (different: {', '.join(diff)}); "
+                "use a new key for a new change"
             )
             raise IdempotencyMismatchError(msg, field="Idempotency-Key")
+        previous.pop("x")
+        previous.pop("y")
         return EventResult(get_shipment(conn, shipment_id), previous, replayed=True)
     if expected_version is not None and expected_version != int(locked.version):
         msg = f"shipment is at version {locked.version}, not {expected_version}"

@@ -145,9 +145,15 @@ def demo_client(demo_settings: Settings) -> Iterator[TestClient]:
 @pytest.fixture
 def scratch_client(scratch_url: str, clean_engine: Engine) -> Iterator[TestClient]:
     """The API over the (emptied) scratch database."""
-    settings = Settings(database=DatabaseSettings(database_url=scratch_url))
+    # an empty graph folder, whatever the working copy holds in .lampung-geo
+    empty = Path(tempfile.mkdtemp(prefix="lampung-geo-no-graphs-"))
+    settings = Settings(
+        database=DatabaseSettings(database_url=scratch_url),
+        routing=RoutingSettings(graph_dir=empty),
+    )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield client
+    shutil.rmtree(empty, ignore_errors=True)
 
 
 # -- real data must be used when it is there ----------------------------------------

@@ -1,78 +1,95 @@
-"""Choropleth classes with mapclassify, and the colours of each class."""
+"""Fixed, documented choropleth classes of the planning map.
+
+The classes do not depend on the data shown, so a map of March and a map of June,
+or of two kabupaten, can be compared by colour; and nothing is computed on the server
+(the page used to send every value to a Fisher-Jenks endpoint, which a single public
+request could keep busy for hours).
+
+Coverage (share of the population reaching a service within the threshold):
+``< 50``, ``50–70``, ``70–85``, ``85–95`` and ``≥ 95`` %, darkest for the worst areas
+(ColorBrewer OrRd, colour-blind safe). A value on a break belongs to the class above
+it (50 is in 50–70). An area without population has no class and is drawn grey.
+
+Population (the fallback when the server offers no coverage analysis): ``< 100,000``,
+``100,000–250,000``, ``250,000–500,000``, ``500,000–1,000,000`` and ``≥ 1,000,000``
+people, darkest for the most populous (ColorBrewer Blues).
+"""
 
 from __future__ import annotations
 
+import itertools
 import math
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-SCHEMES = ("FisherJenks", "Quantiles", "EqualInterval", "NaturalBreaks")
-DEFAULT_SCHEME = "FisherJenks"
-# ColorBrewer YlGnBu, light to dark (colour-blind safe); 2..7 classes.
-PALETTE = ("#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8", "#0c2c84")
-
 
 @dataclass(frozen=True, slots=True)
-class Classes:
-    """Class upper bounds, the class of every value and a colour per class."""
+class FixedClasses:
+    """Class breaks (ascending), one colour per class and the unit of the values.
 
-    scheme: str
-    bins: list[float]
-    classes: list[int | None]
-    colors: list[str]
-    lower: float
+    Class ``i`` holds the values ``v`` with ``breaks[i-1] <= v < breaks[i]``; there is
+    one class more than there are breaks.
+    """
 
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready view."""
+    kind: str
+    breaks: tuple[float, ...]
+    colors: tuple[str, ...]
+    unit: str
+    no_data: str = "#cccccc"
+
+    def __post_init__(self) -> None:
+        if len(self.colors) != len(self.breaks) + 1:
+            msg = f"{self.kind}: {len(self.breaks)} breaks need {len(self.breaks) + 1} colours"
+            raise ValueError(msg)
+        if list(self.breaks) != sorted(set(self.breaks)):
+            msg = f"{self.kind}: breaks must be strictly ascending"
+            raise ValueError(msg)
+
+    def index(self, value: float | None) -> int | None:
+        """The class of ``value`` (None for a missing or non-finite value)."""
+        if value is None or not math.isfinite(value):
+            return None
+        return sum(1 for b in self.breaks if value >= b)
+
+    def color(self, value: float | None) -> str:
+        """The fill colour of ``value`` (:attr:`no_data` without a class)."""
+        i = self.index(value)
+        return self.no_data if i is None else self.colors[i]
+
+    def labels(self, *, thousands: str = ",") -> list[str]:
+        """``< 50``, ``50–70``, …, ``≥ 95`` (numbers with ``thousands`` separators)."""
+
+        def num(v: float) -> str:
+            return f"{v:,.0f}".replace(",", thousands)
+
+        b = self.breaks
+        out = [f"< {num(b[0])}"]
+        out += [f"{num(lo)}–{num(hi)}" for lo, hi in itertools.pairwise(b)]
+        out.append(f"≥ {num(b[-1])}")
+        return out
+
+    def as_config(self) -> dict[str, Any]:
+        """What the page's script needs (``web/static/planning.js``)."""
         return {
-            "scheme": self.scheme,
-            "bins": self.bins,
-            "lower": self.lower,
-            "classes": self.classes,
-            "colors": self.colors,
+            "kind": self.kind,
+            "breaks": list(self.breaks),
+            "colors": list(self.colors),
+            "unit": self.unit,
+            "noData": self.no_data,
         }
 
 
-def classify(values: list[float | None], *, k: int = 5, scheme: str = DEFAULT_SCHEME) -> Classes:
-    """Classify ``values`` (None/NaN stay unclassified) with a mapclassify scheme.
-
-    ``k`` is reduced to the number of distinct values when there are fewer.
-    """
-    if scheme not in SCHEMES:
-        msg = f"unknown scheme {scheme!r}; schemes: {list(SCHEMES)}"
-        raise ValueError(msg)
-    import mapclassify
-
-    finite = [float(v) for v in values if v is not None and math.isfinite(float(v))]
-    distinct = len(set(finite))
-    if distinct == 0:
-        return Classes(scheme, [], [None] * len(values), [], 0.0)
-    k = max(1, min(k, distinct, len(PALETTE)))
-    y = np.array(finite, dtype=float)
-    if k == 1:
-        bins = [float(y.max())]
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "Numba not installed", "not enough unique values"
-            classifier = getattr(mapclassify, scheme)(y, k=k)
-        bins = [float(b) for b in classifier.bins]
-    colors = _colors(len(bins))
-    out: list[int | None] = []
-    for v in values:
-        if v is None or not math.isfinite(float(v)):
-            out.append(None)
-        else:
-            out.append(min(int(np.searchsorted(bins, float(v), side="left")), len(bins) - 1))
-    return Classes(scheme, bins, out, colors, float(y.min()))
-
-
-def _colors(n: int) -> list[str]:
-    if n <= 0:
-        return []
-    if n == 1:
-        return [PALETTE[3]]
-    step = (len(PALETTE) - 1) / (n - 1)
-    return [PALETTE[round(i * step)] for i in range(n)]
+COVERAGE = FixedClasses(
+    "coverage",
+    (50.0, 70.0, 85.0, 95.0),
+    # OrRd, dark (worst: < 50 %) to light (>= 95 %).
+    ("#b30000", "#e34a33", "#fc8d59", "#fdcc8a", "#fef0d9"),
+    "%",
+)
+POPULATION = FixedClasses(
+    "population",
+    (100_000.0, 250_000.0, 500_000.0, 1_000_000.0),
+    # Blues, light (few people) to dark (many).
+    ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"),
+    "",
+)

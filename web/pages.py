@@ -18,6 +18,7 @@ import folium
 from branca.element import Element, Figure
 
 from web.assets import page_css, page_js
+from web.classify import COVERAGE, POPULATION
 from web.i18n import DATA_ATTRIBUTION, check_lang, texts
 
 # (code, name in Bahasa Indonesia, name in English)
@@ -167,7 +168,7 @@ def build_citizen_page(
     default_cat = "puskesmas" if any(c[0] == "puskesmas" for c in cats) else cats[0][0]
     iso = "/isochrones" in endpoints
     body = (
-        '<form id="citizen-form" class="form" onsubmit="return false">'
+        '<form id="citizen-form" class="form" data-nosubmit>'
         + _select("category", t["category"], cats, default_cat)
         + _select("profile", t["profile"], [(p, t.get(f"profile_{p}", p)) for p in profiles])
         + _select("k", t["k"], [(str(i), str(i)) for i in (1, 2, 3, 4, 5)], "3")
@@ -227,7 +228,7 @@ def build_logistics_page(
     vehs = [(v[0], _label(v, lang)) for v in vehicles]
     has = {p: p in endpoints for p in ("/logistics/plan", "/logistics/allocate", "/shipments")}
     body = (
-        '<form id="filter-form" class="form" onsubmit="return false">'
+        '<form id="filter-form" class="form" data-nosubmit>'
         + _select("commodity", t["commodity"], [("", t["all"]), *coms])
         + "</form>"
         f'<div id="legend" class="legend" aria-label="{escape(t["legend"])}"></div>'
@@ -294,7 +295,9 @@ def build_planning_page(
 
     ``endpoints`` says which of ``/coverage/stats``, ``/coverage/underserved`` and
     ``/plan/sites`` exist; without ``/coverage/stats`` the choropleth shows population.
-    Classes come from mapclassify through ``/peta/classify``.
+    Classes are fixed (:mod:`web.classify`): coverage < 50, 50–70, 70–85, 85–95 and
+    ≥ 95 %, darkest for the worst areas; the legend's title gives the threshold and the
+    travel mode.
     """
     lang = check_lang(lang)
     t = texts(lang)
@@ -343,6 +346,7 @@ def build_planning_page(
                 "sites": has["/plan/sites"],
             },
             "categories": dict(cats),
+            "classes": {"coverage": COVERAGE.as_config(), "population": POPULATION.as_config()},
         },
         tile_url=tile_url,
         attribution=attribution,

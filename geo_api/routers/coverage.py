@@ -6,12 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy import Connection
 
 from data.budget import Budget
+from data.reference import CATEGORY_CODES
 from geo_api import coverage as cov
 from geo_api import coverage_output as out
+from geo_api import schemas as sc
 from geo_api.caches import Caches
 from geo_api.deps import (
     CachesDep,
@@ -26,9 +28,14 @@ from geo_api.deps import (
 from geo_api.facilities import get_facilities
 from geo_api.networks import network_for
 from geo_api.params import (
+    MINUTES_MAX,
+    MINUTES_MIN,
     SITES_MAX,
     CategoryQ,
+    LatQ,
     LevelQ,
+    LonQ,
+    MinuteQ,
     MinutesQ,
     check_level,
     check_lonlat,
@@ -38,16 +45,24 @@ from geo_api.params import (
 from geo_api.settings import Settings
 from layers.errors import InvalidParameterError
 from routing.network import Network
+from routing.profiles import PROFILES
 
 router = APIRouter(tags=["coverage"])
+COVERAGE_ERRORS = (422, 503)
 
 
-@router.get("/isochrones", summary="Service areas around any point")
+@router.get(
+    "/isochrones",
+    summary="Service areas around any point",
+    operation_id="isochrones",
+    response_model=None,
+    responses=sc.docs({sc.JSON: sc.Isochrones}, *COVERAGE_ERRORS),
+)
 def isochrones(
     budget: IsochronesBudget,
     net: NetworkDep,
-    lon: Annotated[float, Query(description="longitude, WGS 84")],
-    lat: Annotated[float, Query(description="latitude, WGS 84")],
+    lon: LonQ,
+    lat: LatQ,
     minutes: MinutesQ = "10,20,30",
 ) -> dict[str, Any]:
     """Nested, non-overlapping bands reachable from the point within each threshold.
@@ -68,7 +83,13 @@ def isochrones(
     }
 
 
-@router.get("/coverage/areas", summary="Service areas of a whole category")
+@router.get(
+    "/coverage/areas",
+    summary="Service areas of a whole category",
+    operation_id="coverageAreas",
+    response_model=None,
+    responses=sc.docs({sc.JSON: sc.CoverageAreas}, *COVERAGE_ERRORS),
+)
 def coverage_areas(
     budget: CoverageBudget,
     net: NetworkDep,
@@ -101,6 +122,7 @@ AssumeQ = Annotated[
     Query(
         gt=0,
         le=1e9,
+        allow_inf_nan=False,
         description="people to spread over areas without a population figure, e.g. "
         "10562088 (DKI Jakarta, census 2020); by default such areas count as 0 and a "
         "database without any figure answers 422",
@@ -137,7 +159,21 @@ def _stats(
     )
 
 
-@router.get("/coverage/stats", summary="Population coverage per area")
+@router.get(
+    "/coverage/stats",
+    summary="Population coverage per area",
+    operation_id="coverageStats",
+    response_model=None,
+    responses=sc.docs(
+        {
+            sc.JSON: sc.CoverageStats,
+            sc.CSV: {"type": "string", "description": "one row per area (f=csv)"},
+            sc.GEOJSON: sc.CoverageAreasGeoJSON,
+        },
+        *COVERAGE_ERRORS,
+        description="JSON (f=json), CSV (f=csv) or GeoJSON with the areas (f=geojson)",
+    ),
+)
 def coverage_stats(
     budget: CoverageBudget,
     net: NetworkDep,
@@ -147,9 +183,21 @@ def coverage_stats(
     category: CategoryQ,
     minutes: MinutesQ = "15,30,60",
     level: LevelQ = "kabupaten",
-    f: Annotated[str, Query(description="json, csv or geojson")] = "json",
+    f: Annotated[
+        str,
+        Query(
+            description="json, csv or geojson",
+            json_schema_extra=sc.enum(["json", "csv", "geojson"]),
+        ),
+    ] = "json",
     rank_minutes: Annotated[
-        float | None, Query(description="threshold for the underserved ranking")
+        float | None,
+        Query(
+            ge=MINUTES_MIN,
+            le=MINUTES_MAX,
+            allow_inf_nan=False,
+            description="threshold for the underserved ranking; one of minutes",
+        ),
     ] = None,
     assume_population: AssumeQ = None,
 ) -> Response:
@@ -191,7 +239,13 @@ def coverage_stats(
     return JSONResponse(out.stats_body(result, rows))
 
 
-@router.get("/coverage/underserved", summary="Areas ranked by uncovered population")
+@router.get(
+    "/coverage/underserved",
+    summary="Areas ranked by uncovered population",
+    operation_id="coverageUnderserved",
+    response_model=None,
+    responses=sc.docs({sc.JSON: sc.CoverageStats}, *COVERAGE_ERRORS),
+)
 def coverage_underserved(
     budget: CoverageBudget,
     net: NetworkDep,
@@ -199,7 +253,7 @@ def coverage_underserved(
     conn: ConnectionDep,
     caches: CachesDep,
     category: CategoryQ,
-    minutes: Annotated[str, Query(description="threshold in minutes, 1..180")] = "30",
+    minutes: MinuteQ = "30",
     level: LevelQ = "kabupaten",
     limit: Annotated[int, Query(ge=1, le=1000, description="how many areas")] = 10,
     assume_population: AssumeQ = None,
@@ -225,28 +279,42 @@ def coverage_underserved(
     return body
 
 
-class SitesRequest(BaseModel):
+class SitesRequest(sc.RequestBody):
     """Where to put ``count`` new service points of ``category``."""
 
-    category: str
-    count: int = Field(ge=1, le=SITES_MAX, description=f"number of new sites, 1..{SITES_MAX}")
-    minutes: float = Field(30.0, description="coverage threshold in minutes, 1..180")
-    profile: str = "motorcycle"
-    candidates: list[tuple[float, float]] | None = Field(
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"category": "puskesmas", "count": 2, "minutes": 30}]}
+    )
+
+    category: sc.Text = Field(json_schema_extra=sc.enum(sorted(CATEGORY_CODES)))
+    count: sc.StrictInt = Field(
+        ge=1, le=SITES_MAX, description=f"number of new sites, 1..{SITES_MAX}"
+    )
+    minutes: sc.StrictNumber = Field(
+        30.0, ge=MINUTES_MIN, le=MINUTES_MAX, description="coverage threshold in minutes, 1..180"
+    )
+    profile: sc.Text = Field("motorcycle", json_schema_extra=sc.enum(sorted(PROFILES)))
+    candidates: list[sc.LonLat] | None = Field(
         None,
         min_length=1,
         max_length=cov.MAX_USER_CANDIDATES,
         description="candidate sites as [lon, lat]; default: road nodes near uncovered people",
     )
-    max_candidates: int = Field(
+    max_candidates: sc.StrictInt = Field(
         300, ge=10, le=cov.MAX_CANDIDATES, description="how many road-node candidates"
     )
-    assume_population: float | None = Field(
+    assume_population: sc.StrictNumber | None = Field(
         None, gt=0, le=1e9, description="people to spread over areas without a population figure"
     )
 
 
-@router.post("/plan/sites", summary="Site new service points (maximal covering)")
+@router.post(
+    "/plan/sites",
+    summary="Site new service points (maximal covering)",
+    operation_id="planSites",
+    response_model=None,
+    responses=sc.docs({sc.JSON: sc.Sites}, 413, *COVERAGE_ERRORS),
+)
 def plan_sites(
     budget: SitingBudget,
     body: SitesRequest,

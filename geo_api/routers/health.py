@@ -26,6 +26,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from geo_api import schemas as sc
 from geo_api.deps import db_admitted
 from geo_api.errors import OverloadedError
 from geo_api.observability import METRICS_CONTENT_TYPE, Metrics
@@ -35,13 +36,22 @@ from routing.profiles import PROFILES
 
 router = APIRouter(tags=["health"])
 
-_JSON: dict[str, Any] = {"content": {"application/json": {}}}
+_UNAVAILABLE = {
+    503: {
+        "description": "The database or the road graphs are not ready (the reason is in "
+        "the body); retry after Retry-After seconds",
+        "content": {sc.JSON: {"schema": sc.ref(sc.Health)}},
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    }
+}
 
 
 @router.get(
     "/health/live",
     summary="Liveness: the process answers (no database)",
-    responses={200: _JSON},
+    operation_id="health_live",
+    response_model=None,
+    responses=sc.docs({sc.JSON: sc.Liveness}),
 )
 async def live(request: Request) -> JSONResponse:
     """Always 200 while the process serves requests; says which graphs are loaded."""
@@ -95,7 +105,9 @@ def _graphs(request: Request, settings: Settings) -> dict[str, Any]:
 @router.get(
     "/health/ready",
     summary="Readiness: database and road graphs",
-    responses={200: _JSON, 503: _JSON},
+    operation_id="health_ready",
+    response_model=None,
+    responses=sc.docs({sc.JSON: sc.Health}, extra=_UNAVAILABLE),
 )
 async def ready(request: Request) -> JSONResponse:
     """200 when the database answers within the health timeout and the graphs are
@@ -125,7 +137,11 @@ async def ready(request: Request) -> JSONResponse:
 
 
 @router.get(
-    "/health", summary="Service and database state (= /health/ready)", responses={503: _JSON}
+    "/health",
+    summary="Service and database state (= /health/ready)",
+    operation_id="health",
+    response_model=None,
+    responses=sc.docs({sc.JSON: sc.Health}, extra=_UNAVAILABLE),
 )
 async def health(request: Request) -> JSONResponse:
     """The readiness check (kept for clients of the first versions)."""
@@ -135,8 +151,9 @@ async def health(request: Request) -> JSONResponse:
 @router.get(
     "/metrics",
     summary="Prometheus metrics",
+    operation_id="metrics",
     response_class=Response,
-    responses={200: {"content": {METRICS_CONTENT_TYPE.split(";")[0]: {}}}},
+    responses=sc.docs({METRICS_CONTENT_TYPE.split(";")[0]: {"type": "string"}}),
 )
 async def metrics(request: Request) -> Response:
     """Requests and latency per route template, admission slots, the connection pool,

@@ -10,10 +10,12 @@ import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Header, Path, Query, Request, Response
+from pydantic import ConfigDict, Field
 from sqlalchemy import Connection
 
+from data.reference import COMMODITIES
+from geo_api import schemas as sc
 from geo_api.auth import OptionalKey, PlannerKey, check_key
 from geo_api.deps import AllocationBudget, ConnectionDep, NetworksDep, write
 from geo_api.logistics import Plan, PlanInput, allocate_from_db, compute_plan, parse_time
@@ -27,27 +29,80 @@ from geo_api.params import check_lonlat
 from layers import logistics_data as ld
 from layers import shipments as sh
 from layers.errors import InvalidParameterError
+from layers.logistics_models import SHIPMENT_STATUSES
 
 router = APIRouter(tags=["logistics"])
 
 LIST_MAX = 1000
+TONNES_MIN, TONNES_MAX = 0.001, 100_000.0
+"""Tonnes one planned shipment may move: from 1 kg to 5,000 heavy trucks."""
 Fuel = Literal["solar", "dexlite"]
+Status = Literal[
+    "planned", "loading", "in_transit", "at_port", "on_ferry", "arrived", "delivered", "cancelled"
+]
+assert Status.__args__ == SHIPMENT_STATUSES  # type: ignore[attr-defined]
+COMMODITY_ENUM = sc.enum(c.code for c in COMMODITIES)
+# What _time reads: a date of 2000-2099, or a date and time with an optional offset.
+TIME_PATTERN = (
+    r"^20[0-9]{2}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
+    r"(?:Z|[+-][0-9]{2}:[0-9]{2})?)?$"
+)
+YEARS = (2000, 2099)
+ShipmentId = Annotated[int, Path(ge=1, le=sc.INT64_MAX, description="shipment id")]
+WRITE_ERRORS = (401, 403, 413)
 
 
-class PlanRequest(BaseModel):
+class PlanRequest(sc.RequestBody):
     """A shipment to plan: from where, to which market, what, how much, when."""
 
-    origin: tuple[float, float] = Field(description="[lon, lat] of the pick-up point")
-    market: str | int = Field(description="market id, slug (e.g. 'cipinang') or name")
-    commodity: str = Field(description="commodities.code, e.g. 'padi'")
-    tonnes: float = Field(gt=0, description="tonnes to move (> 0)")
-    vehicle_class: str = Field("heavy_truck", description="vehicle_classes.code")
-    departure: str = Field(
-        description="ISO 8601 departure time, e.g. 2026-03-02T06:00:00+07:00 (no offset: WIB)"
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "origin": [105.26, -5.43],
+                    "market": "cipinang",
+                    "commodity": "padi",
+                    "tonnes": 8,
+                    "vehicle_class": "medium_truck",
+                    "departure": "2026-03-02T06:00:00+07:00",
+                }
+            ]
+        }
+    )
+
+    origin: sc.LonLat = Field(description="[lon, lat] of the pick-up point")
+    market: sc.Text | Annotated[sc.StrictInt, Field(ge=1, le=sc.INT64_MAX)] = Field(
+        description="market id, slug (e.g. 'cipinang') or name"
+    )
+    commodity: sc.Text = Field(
+        description="commodities.code, e.g. 'padi'", json_schema_extra=COMMODITY_ENUM
+    )
+    tonnes: sc.StrictNumber = Field(
+        ge=TONNES_MIN,
+        le=TONNES_MAX,
+        description=f"tonnes to move, {TONNES_MIN} (1 kg) to {TONNES_MAX:,.0f}",
+    )
+    vehicle_class: sc.Text = Field("heavy_truck", description="vehicle_classes.code")
+    departure: sc.Text = Field(
+        description="ISO 8601 departure time, e.g. 2026-03-02T06:00:00+07:00 (no offset: WIB)",
+        pattern=TIME_PATTERN,
     )
     fuel: Fuel = Field("solar", description="'solar' (subsidised B35) or 'dexlite'")
-    save: bool = Field(False, description="also store it as a planned shipment (API key)")
-    code: str | None = Field(None, max_length=64, description="shipment code when saving")
+    save: Annotated[bool, Field(strict=True)] = Field(
+        False, description="also store it as a planned shipment (API key)"
+    )
+    code: sc.Text | None = Field(
+        None, min_length=1, max_length=64, description="shipment code when saving"
+    )
+
+
+def _time(raw: str, *, field: str, end_of_day: bool = False) -> datetime:
+    """An ISO 8601 date or date-time in 2000-2099 (a plan's arithmetic stays in range)."""
+    when = parse_time(raw, field=field, end_of_day=end_of_day)
+    if not YEARS[0] <= when.year <= YEARS[1] + (1 if end_of_day else 0):
+        msg = f"{field} must lie in the years {YEARS[0]}-{YEARS[1]}, got {raw!r}"
+        raise InvalidParameterError(msg, field=field)
+    return when
 
 
 def _plan_input(body: PlanRequest) -> PlanInput:
@@ -61,7 +116,7 @@ def _plan_input(body: PlanRequest) -> PlanInput:
         commodity=body.commodity,
         tonnes=body.tonnes,
         vehicle_class=body.vehicle_class,
-        departure=parse_time(body.departure, field="departure"),
+        departure=_time(body.departure, field="departure"),
         fuel=body.fuel,
     )
 
@@ -91,7 +146,15 @@ def _save(conn: Connection, plan: Plan, *, code: str | None, actor: str) -> dict
     return shipment_feature(row)
 
 
-@router.post("/logistics/plan", summary="Plan a farm-to-market shipment (route, ETA, cost)")
+@router.post(
+    "/logistics/plan",
+    summary="Plan a farm-to-market shipment (route, ETA, cost)",
+    operation_id="planShipment",
+    response_model=None,
+    responses=sc.docs({sc.JSON: sc.PlanFeature}, *WRITE_ERRORS, 409, 422, 503),
+    # The key is needed only with save: true.
+    openapi_extra={"security": [{}, {"ApiKey": []}]},
+)
 def plan(
     body: PlanRequest,
     conn: ConnectionDep,
@@ -114,20 +177,32 @@ def plan(
     return feature
 
 
-class AllocateRequest(BaseModel):
+class AllocateRequest(sc.RequestBody):
     """The month to allocate and the vehicles to use."""
 
-    month: int = Field(ge=1, le=12, description="month 1-12")
-    year: int | None = Field(None, ge=2000, le=2100, description="default: this year")
-    vehicle_class: str = "heavy_truck"
+    model_config = ConfigDict(json_schema_extra={"examples": [{"month": 3, "year": 2026}]})
+
+    month: sc.StrictInt = Field(ge=1, le=12, description="month 1-12")
+    year: sc.StrictInt | None = Field(None, ge=2000, le=2100, description="default: this year")
+    vehicle_class: sc.Text = "heavy_truck"
     fuel: Fuel = "solar"
-    ferry_freight_share: float | None = Field(
+    ferry_freight_share: sc.StrictNumber | None = Field(
         None, ge=0, le=1, description="default: the 'ferry_freight_share' cost parameter"
     )
-    commodity: str | None = Field(None, description="only this commodity")
+    commodity: sc.Text | None = Field(
+        None,
+        description="only this commodity",
+        json_schema_extra=sc.enum((c.code for c in COMMODITIES), nullable=True),
+    )
 
 
-@router.post("/logistics/allocate", summary="Minimum-cost allocation of farm supply to markets")
+@router.post(
+    "/logistics/allocate",
+    summary="Minimum-cost allocation of farm supply to markets",
+    operation_id="allocate",
+    response_model=None,
+    responses=sc.docs({sc.JSON: sc.AllocationResult}, 413, 422, 503),
+)
 def allocate(
     budget: AllocationBudget, body: AllocateRequest, conn: ConnectionDep, networks: NetworksDep
 ) -> dict[str, Any]:
@@ -151,7 +226,13 @@ def allocate(
     return allocation_body(answer)
 
 
-@router.get("/logistics/parameters", summary="Cost figures with their sources")
+@router.get(
+    "/logistics/parameters",
+    summary="Cost figures with their sources",
+    operation_id="costParameters",
+    response_model=None,
+    responses=sc.docs({sc.JSON: sc.CostParameters}, 503),
+)
 def parameters(conn: ConnectionDep) -> dict[str, Any]:
     """Every figure costing uses (fuel, driver, CO2, toll per km, ferry freight share) and
     the ferry links' tariffs per ASDP class, schedules and capacity."""
@@ -161,16 +242,34 @@ def parameters(conn: ConnectionDep) -> dict[str, Any]:
     }
 
 
-class ParameterUpdate(BaseModel):
+class ParameterUpdate(sc.RequestBody):
     """A new value for a cost parameter, and where it comes from."""
 
-    value: float
-    source: str = Field(min_length=3, description="where the figure comes from")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"value": 6800, "source": "Pertamina price list, 2024"}]}
+    )
+
+    value: sc.StrictNumber = Field(ge=0, le=1e15, description="the figure, in its unit (>= 0)")
+    source: sc.Text = Field(
+        min_length=3, max_length=2000, description="where the figure comes from"
+    )
 
 
-@router.put("/logistics/parameters/{key}", summary="Update a cost figure (API key)")
+@router.put(
+    "/logistics/parameters/{key}",
+    summary="Update a cost figure (API key)",
+    operation_id="updateCostParameter",
+    response_model=None,
+    responses=sc.docs({sc.JSON: sc.CostParameter}, *WRITE_ERRORS, 404, 503),
+)
 def update_parameter(
-    key: str, body: ParameterUpdate, api_key: PlannerKey, conn: ConnectionDep
+    key: Annotated[
+        str,
+        Path(max_length=200, description="the parameter's key", examples=["fuel_price.solar"]),
+    ],
+    body: ParameterUpdate,
+    api_key: PlannerKey,
+    conn: ConnectionDep,
 ) -> dict[str, Any]:
     """Set a parameter's value and source; needs a key with role planner or admin."""
     if not math.isfinite(body.value) or body.value < 0:
@@ -182,35 +281,99 @@ def update_parameter(
         )
 
 
-@router.get("/logistics/vehicle-classes", summary="Freight vehicle classes")
+@router.get(
+    "/logistics/vehicle-classes",
+    summary="Freight vehicle classes",
+    operation_id="vehicleClasses",
+    response_model=None,
+    responses=sc.docs({sc.JSON: sc.VehicleClasses}, 503),
+)
 def vehicle_classes(conn: ConnectionDep) -> dict[str, Any]:
     """Payload, fuel use, toll group and ferry class (ASDP golongan) per vehicle class."""
     return {"vehicle_classes": list(ld.vehicle_classes(conn).values())}
 
 
-@router.post("/shipments", status_code=201, summary="Create a planned shipment (API key)")
+SHIPMENT_LINKS = {
+    "GetShipment": {
+        "operationId": "getShipment",
+        "parameters": {"shipment_id": "$response.body#/id"},
+        "description": "the shipment just made",
+    },
+    "GetShipmentEvents": {
+        "operationId": "shipmentEvents",
+        "parameters": {"shipment_id": "$response.body#/id"},
+    },
+    "PatchShipment": {
+        "operationId": "patchShipment",
+        "parameters": {"shipment_id": "$response.body#/id"},
+    },
+}
+
+
+@router.post(
+    "/shipments",
+    status_code=201,
+    summary="Create a planned shipment (API key)",
+    operation_id="createShipment",
+    response_model=None,
+    responses=sc.docs(
+        {sc.JSON: sc.ShipmentFeature},
+        *WRITE_ERRORS,
+        409,
+        422,
+        503,
+        status=201,
+        description="Created; Location names the new shipment",
+        headers={"Location": {"description": "/shipments/{id}", "schema": {"type": "string"}}},
+        links=SHIPMENT_LINKS,
+    ),
+)
 def create_shipment(
+    request: Request,
     body: PlanRequest,
     api_key: PlannerKey,
     conn: ConnectionDep,
     networks: NetworksDep,
+    response: Response,
 ) -> dict[str, Any]:
     """Plan the shipment and store it with its planned route, ETA and cost (status planned)."""
     plan = compute_plan(conn, networks, _plan_input(body))
-    return _save(conn, plan, code=body.code, actor=api_key.prefix)
+    made = _save(conn, plan, code=body.code, actor=api_key.prefix)
+    response.headers["Location"] = f"{str(request.base_url).rstrip('/')}/shipments/{made['id']}"
+    return made
 
 
-@router.get("/shipments", summary="Shipments, filtered")
+@router.get(
+    "/shipments",
+    summary="Shipments, filtered",
+    operation_id="listShipments",
+    response_model=None,
+    responses=sc.docs({sc.JSON: sc.Shipments}, 422, 503),
+)
 def list_shipments(
     conn: ConnectionDep,
-    status: Annotated[str | None, Query(description="planned, loading, …")] = None,
-    commodity: Annotated[str | None, Query()] = None,
-    market: Annotated[str | None, Query(description="market id, slug or name")] = None,
+    status: Annotated[
+        str | None,
+        Query(
+            description="planned, loading, …",
+            json_schema_extra=sc.enum(list(SHIPMENT_STATUSES)),
+        ),
+    ] = None,
+    commodity: Annotated[str | None, Query(json_schema_extra=COMMODITY_ENUM)] = None,
+    market: Annotated[
+        str | None, Query(min_length=1, description="market id, slug or name")
+    ] = None,
     from_: Annotated[
-        str | None, Query(alias="from", description="departure at or after (ISO date/time)")
+        str | None,
+        Query(
+            alias="from",
+            description="departure at or after (ISO date/time)",
+            pattern=TIME_PATTERN,
+        ),
     ] = None,
     to: Annotated[
-        str | None, Query(description="departure before (a date: through that day)")
+        str | None,
+        Query(description="departure before (a date: through that day)", pattern=TIME_PATTERN),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=LIST_MAX, description="how many")] = 100,
     offset: Annotated[int, Query(ge=0, le=10**9, description="how many to skip")] = 0,
@@ -224,8 +387,8 @@ def list_shipments(
         status=status,
         commodity=commodity,
         market_id=market_id,
-        departure_from=parse_time(from_, field="from") if from_ else None,
-        departure_to=parse_time(to, field="to", end_of_day=True) if to else None,
+        departure_from=_time(from_, field="from") if from_ else None,
+        departure_to=_time(to, field="to", end_of_day=True) if to else None,
         limit=limit,
         offset=offset,
     )
@@ -237,42 +400,93 @@ def list_shipments(
     }
 
 
-@router.get("/shipments/{shipment_id}", summary="One shipment with its events")
-def get_shipment(shipment_id: int, conn: ConnectionDep) -> dict[str, Any]:
+@router.get(
+    "/shipments/{shipment_id}",
+    summary="One shipment with its events",
+    operation_id="getShipment",
+    response_model=None,
+    responses=sc.docs({sc.JSON: sc.ShipmentFeature}, 404, 503),
+)
+def get_shipment(shipment_id: ShipmentId, conn: ConnectionDep) -> dict[str, Any]:
     """The shipment as a Feature, its events (oldest first) in ``properties.events``."""
     row = sh.get_shipment(conn, shipment_id)
     return shipment_feature(row, sh.list_events(conn, shipment_id))
 
 
-@router.get("/shipments/{shipment_id}/events", summary="A shipment's events")
-def shipment_events(shipment_id: int, conn: ConnectionDep) -> dict[str, Any]:
+@router.get(
+    "/shipments/{shipment_id}/events",
+    summary="A shipment's events",
+    operation_id="shipmentEvents",
+    response_model=None,
+    responses=sc.docs({sc.JSON: sc.ShipmentEvents}, 404, 503),
+)
+def shipment_events(shipment_id: ShipmentId, conn: ConnectionDep) -> dict[str, Any]:
     """Status changes and position reports, oldest first."""
     events = sh.list_events(conn, shipment_id)
     return {"shipment_id": shipment_id, "numberReturned": len(events), "events": events}
 
 
-class ShipmentPatch(BaseModel):
+class ShipmentPatch(sc.RequestBody):
     """A status change or position report."""
 
-    status: str | None = Field(None, description="new status; omit for a position report")
-    position: tuple[float, float] | None = Field(None, description="[lon, lat]")
-    note: str | None = Field(None, max_length=2000)
-    at: str | None = Field(None, description="when it happened (ISO 8601; default now)")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"status": "loading", "position": [105.26, -5.43], "note": "muat"}]
+        }
+    )
+
+    status: Status | None = Field(None, description="new status; omit for a position report")
+    position: sc.LonLat | None = Field(None, description="[lon, lat]")
+    note: sc.Text | None = Field(
+        None, max_length=2000, description="free text (tab and line breaks allowed)"
+    )
+    at: sc.Text | None = Field(
+        None, description="when it happened (ISO 8601; default now)", pattern=TIME_PATTERN
+    )
 
 
-@router.patch("/shipments/{shipment_id}", summary="Change status / report position (API key)")
+@router.patch(
+    "/shipments/{shipment_id}",
+    summary="Change status / report position (API key)",
+    operation_id="patchShipment",
+    response_model=None,
+    responses=sc.docs(
+        {sc.JSON: sc.ShipmentChange},
+        *WRITE_ERRORS,
+        404,
+        409,
+        412,
+        422,
+        503,
+        headers={
+            "Idempotent-Replayed": {
+                "description": "true when the Idempotency-Key was seen before",
+                "schema": {"type": "string", "enum": ["true", "false"]},
+            },
+            "ETag": {"description": "the shipment's version", "schema": {"type": "string"}},
+        },
+    ),
+)
 def patch_shipment(
-    shipment_id: int,
+    shipment_id: ShipmentId,
     body: ShipmentPatch,
     api_key: PlannerKey,
     conn: ConnectionDep,
     response: Response,
     idempotency_key: Annotated[
-        str | None,
-        Header(description="required: a unique key per change; a retry with it is a no-op"),
-    ] = None,
+        str,
+        Header(
+            min_length=1,
+            max_length=200,
+            description="a unique key per change; a retry with it is a no-op",
+        ),
+    ],
     if_match: Annotated[
-        str | None, Header(description="optional: the version the change is based on")
+        str | None,
+        Header(
+            pattern=r'^(?:W/)?"?[0-9]{1,18}"?$',
+            description="optional: the version the change is based on",
+        ),
     ] = None,
 ) -> dict[str, Any]:
     """Apply one lifecycle step exactly once.
@@ -301,7 +515,7 @@ def patch_shipment(
             idempotency_key=idempotency_key,
             position=body.position,
             note=body.note,
-            at=parse_time(body.at, field="at") if body.at else None,
+            at=_time(body.at, field="at") if body.at else None,
             actor=api_key.prefix,
             expected_version=version,
         )

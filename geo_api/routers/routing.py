@@ -7,8 +7,9 @@ import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import ConfigDict, Field
 
+from geo_api import schemas as sc
 from geo_api.deps import (
     CachesDep,
     ConnectionDep,
@@ -21,12 +22,24 @@ from geo_api.deps import (
 from geo_api.errors import NoRouteError
 from geo_api.facilities import get_facilities
 from geo_api.networks import network_for
-from geo_api.params import K_MAX, CategoryQ, check_lonlat, check_points, parse_lonlat
+from geo_api.params import (
+    K_MAX,
+    LONLAT_PATTERN,
+    CategoryQ,
+    LatQ,
+    LonQ,
+    check_lonlat,
+    check_points,
+    parse_lonlat,
+)
 from layers.errors import InvalidParameterError
 from routing.errors import UnreachableError
 from routing.geojson import line, route_feature, snap_json
+from routing.profiles import PROFILES
 
 router = APIRouter(tags=["routing"])
+GEOJSON = "application/geo+json"
+MATRIX_SIDE_MAX = 10_000
 
 
 def _geojson(body: dict[str, Any]) -> Response:
@@ -38,13 +51,27 @@ def _geojson(body: dict[str, Any]) -> Response:
 @router.get(
     "/route",
     summary="Fastest route between two points",
+    operation_id="route",
     response_class=Response,
-    responses={200: {"content": {"application/geo+json": {}}}},
+    responses=sc.docs({GEOJSON: sc.RouteFeature}, 422, 503),
 )
 def route(
     net: NetworkDep,
-    from_: Annotated[str, Query(alias="from", description="origin as lon,lat")],
-    to: Annotated[str, Query(description="destination as lon,lat")],
+    from_: Annotated[
+        str,
+        Query(
+            alias="from",
+            description="origin as lon,lat",
+            pattern=LONLAT_PATTERN,
+            examples=["105.26,-5.43"],
+        ),
+    ],
+    to: Annotated[
+        str,
+        Query(
+            description="destination as lon,lat", pattern=LONLAT_PATTERN, examples=["105.30,-5.40"]
+        ),
+    ],
 ) -> Response:
     """A GeoJSON LineString feature with duration, distance, legs and street names."""
     o = net.snap(*parse_lonlat(from_, field="from"), field="from")
@@ -62,16 +89,17 @@ def route(
 @router.get(
     "/nearest",
     summary="Service points reachable soonest",
+    operation_id="nearest",
     response_class=Response,
-    responses={200: {"content": {"application/geo+json": {}}}},
+    responses=sc.docs({GEOJSON: sc.NearestCollection}, 422, 503),
 )
 def nearest(
     budget: NearestBudget,
     net: NetworkDep,
     conn: ConnectionDep,
     caches: CachesDep,
-    lon: Annotated[float, Query(description="longitude, WGS 84")],
-    lat: Annotated[float, Query(description="latitude, WGS 84")],
+    lon: LonQ,
+    lat: LatQ,
     category: CategoryQ,
     k: Annotated[int, Query(ge=1, le=K_MAX, description="how many")] = 3,
 ) -> Response:
@@ -128,15 +156,29 @@ def nearest(
     return _geojson(body)
 
 
-class MatrixRequest(BaseModel):
-    """Sources and targets as ``[lon, lat]`` pairs."""
+class MatrixRequest(sc.RequestBody):
+    """Sources and targets as ``[lon, lat]`` pairs (JSON numbers), at most 10,000 cells."""
 
-    sources: list[tuple[float, float]] = Field(min_length=1)
-    targets: list[tuple[float, float]] = Field(min_length=1)
-    profile: str = "motorcycle"
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"sources": [[105.26, -5.43]], "targets": [[105.30, -5.40], [105.2, -5.4]]}
+            ]
+        }
+    )
+
+    sources: list[sc.LonLat] = Field(min_length=1, max_length=MATRIX_SIDE_MAX)
+    targets: list[sc.LonLat] = Field(min_length=1, max_length=MATRIX_SIDE_MAX)
+    profile: sc.Text = Field("motorcycle", json_schema_extra=sc.enum(sorted(PROFILES)))
 
 
-@router.post("/matrix", summary="Travel-time matrix")
+@router.post(
+    "/matrix",
+    summary="Travel-time matrix",
+    operation_id="matrix",
+    response_model=None,
+    responses=sc.docs({sc.JSON: sc.MatrixResult}, 413, 422, 503),
+)
 def matrix(
     budget: MatrixBudget, body: MatrixRequest, settings: SettingsDep, networks: NetworksDep
 ) -> dict[str, Any]:

@@ -23,17 +23,18 @@ import logging
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Header, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from geo_api import schemas as sc
 from geo_api.caches import Caches, TileCache
 from geo_api.deps import db_admitted, find_collection
-from geo_api.errors import OverloadedError
-from layers.collections import Collection
-from layers.tiles import TileAddress, build_tile, parse_tile
+from geo_api.errors import OverloadedError, TileNotFoundError
+from layers.collections import COLLECTIONS, Collection
+from layers.tiles import MAX_ZOOM, TileAddress, build_tile, parse_tile
 
 router = APIRouter(tags=["Vector tiles"])
 
@@ -98,18 +99,41 @@ def _fetch(
     return _Fetched(etag, body)
 
 
+TILE_HEADERS = {
+    "ETag": {"description": "data fingerprint and tile address", "schema": {"type": "string"}},
+    "Cache-Control": {"description": CACHE_CONTROL, "schema": {"type": "string"}},
+}
+
+
 @router.get(
     "/collections/{collection_id}/tiles/{z}/{x}/{y}",
     summary="Vector tile of a collection (MVT, WebMercatorQuad)",
+    operation_id="getTile",
     response_class=Response,
-    responses={200: {"content": {MVT: {}}}, 304: {"description": "not modified"}},
+    responses=sc.docs(
+        {MVT: {"type": "string", "format": "binary"}},
+        404,
+        503,
+        description="The tile (an empty body when no feature touches it)",
+        headers=TILE_HEADERS,
+        extra={304: {"description": "Not modified (If-None-Match)", "headers": TILE_HEADERS}},
+    ),
 )
 async def tile(
     request: Request,
-    collection_id: str,
-    z: str,
-    x: str,
-    y: str,
+    collection_id: Annotated[
+        str,
+        Path(
+            description="a collection with geometry (others: 404, or 400 without geometry)",
+            json_schema_extra=sc.enum(c.id for c in COLLECTIONS.values() if c.has_geometry),
+        ),
+    ],
+    z: Annotated[str, Path(pattern=r"^[0-9]{1,2}$", description=f"zoom 0..{MAX_ZOOM}")],
+    x: Annotated[str, Path(pattern=r"^[0-9]{1,7}$", description="column 0..2^z-1")],
+    y: Annotated[
+        str,
+        Path(pattern=r"^[0-9]{1,7}(?:\.pbf|\.mvt)?$", description="row 0..2^z-1 (.pbf, .mvt)"),
+    ],
     if_none_match: Annotated[str | None, Header()] = None,
     cache_control: Annotated[str | None, Header()] = None,
 ) -> Response:
@@ -122,7 +146,15 @@ async def tile(
     """
     # Plain lookups, not sync dependencies: those would each cost a threadpool hop.
     coll = find_collection(collection_id)
-    address = parse_tile(z, x, y.removesuffix(".pbf").removesuffix(".mvt"))
+    row = y.removesuffix(".pbf").removesuffix(".mvt")
+    if z.isdigit() and x.isdigit() and row.isdigit():
+        # A well-formed address outside the tile matrix set: that tile does not exist.
+        zoom, n = int(z), 2 ** min(int(z), MAX_ZOOM)
+        bad = "z" if zoom > MAX_ZOOM else "x" if int(x) >= n else "y" if int(row) >= n else None
+        if bad is not None:
+            msg = f"no tile {z}/{x}/{row}: zoom is 0..{MAX_ZOOM} and x, y are 0..2^zoom-1"
+            raise TileNotFoundError(msg, field=bad)
+    address = parse_tile(z, x, row)
     cache = tile_cache(request)
     fresh = cache_control is not None and "no-cache" in cache_control.lower()
     stamp = cache.fresh_fingerprint(coll)

@@ -1,5 +1,9 @@
 """The map pages (``/peta``, ``/peta/logistik``, ``/peta/perencanaan``), their local
-static files, the road lines for the view (``/roads``) and choropleth classes.
+static files and the road lines for the view (``/roads``).
+
+Each page is answered with a Content-Security-Policy made for it (:mod:`web.csp`):
+scripts and styles from this origin and the hashes of the page's own inline blocks,
+images also from the configured tile server.
 
 The pages are built by :mod:`web.pages` from settings values and the lookup tables;
 their data layers are fetched by the browser from the API. Which optional endpoints a
@@ -14,22 +18,28 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
 
+from geo_api import schemas as sc
 from geo_api.deps import CachesDep, ConnectionDep, NetworksDep, SettingsDep
 from geo_api.errors import StaticNotFoundError
 from geo_api.roads import OTHER_RANK, road_lines, roads_in_view
-from layers.errors import InvalidParameterError
+from geo_api.settings import Settings
 from layers.params import parse_bbox
 from layers.points import lookup_options
+from routing.errors import UnknownProfileError
+from routing.profiles import PROFILES
 from web.assets import MEDIA_TYPES, static_file
-from web.classify import SCHEMES, classify
+from web.csp import page_policy
 from web.i18n import check_lang
 from web.pages import build_citizen_page, build_logistics_page, build_planning_page
 
 router = APIRouter()
 
 ROAD_LIMIT_MAX = 10_000
+_LON = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]+)?)"
+_LAT = r"-?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?)"
+BBOX_PATTERN = rf"^{_LON},{_LAT},{_LON},{_LAT}$"
+"""Four WGS 84 numbers; the order of the corners is checked by parse_bbox."""
 STATIC_CACHE = "public, max-age=3600"
 PAGE_CACHE = "no-cache"
 
@@ -40,14 +50,30 @@ def _endpoints(request: Request) -> set[str]:
     return set(paths)
 
 
-def _page(html: str) -> HTMLResponse:
-    return HTMLResponse(html, headers={"Cache-Control": PAGE_CACHE})
+def _page(html: str, settings: Settings) -> HTMLResponse:
+    headers = {
+        "Cache-Control": PAGE_CACHE,
+        "Content-Security-Policy": page_policy(html, tile_url=settings.web.tile_url),
+    }
+    return HTMLResponse(html, headers=headers)
 
 
-LangQuery = Annotated[str | None, Query(description="id (default) or en")]
+LangQuery = Annotated[str | None, Query(description="id (default) or en; anything else: id")]
+PAGE_DOCS = sc.docs(
+    {sc.HTML: {"type": "string", "description": "the page (HTML)"}},
+    503,
+    description="The map page",
+)
 
 
-@router.get("/peta", summary="Citizen map: nearest public services", tags=["map pages"])
+@router.get(
+    "/peta",
+    summary="Citizen map: nearest public services",
+    tags=["map pages"],
+    operation_id="citizenPage",
+    response_class=HTMLResponse,
+    responses=PAGE_DOCS,
+)
 def citizen_page(
     request: Request, settings: SettingsDep, conn: ConnectionDep, lang: LangQuery = None
 ) -> HTMLResponse:
@@ -59,11 +85,19 @@ def citizen_page(
             attribution=settings.web.tile_attribution,
             categories=lookup_options(conn, "categories"),
             endpoints=_endpoints(request),
-        )
+        ),
+        settings,
     )
 
 
-@router.get("/peta/logistik", summary="Logistics map", tags=["map pages"])
+@router.get(
+    "/peta/logistik",
+    summary="Logistics map",
+    tags=["map pages"],
+    operation_id="logisticsPage",
+    response_class=HTMLResponse,
+    responses=PAGE_DOCS,
+)
 def logistics_page(
     request: Request, settings: SettingsDep, conn: ConnectionDep, lang: LangQuery = None
 ) -> HTMLResponse:
@@ -76,11 +110,19 @@ def logistics_page(
             commodities=lookup_options(conn, "commodities"),
             vehicles=lookup_options(conn, "vehicle_classes"),
             endpoints=_endpoints(request),
-        )
+        ),
+        settings,
     )
 
 
-@router.get("/peta/perencanaan", summary="Planning map", tags=["map pages"])
+@router.get(
+    "/peta/perencanaan",
+    summary="Planning map",
+    tags=["map pages"],
+    operation_id="planningPage",
+    response_class=HTMLResponse,
+    responses=PAGE_DOCS,
+)
 def planning_page(
     request: Request, settings: SettingsDep, conn: ConnectionDep, lang: LangQuery = None
 ) -> HTMLResponse:
@@ -92,7 +134,8 @@ def planning_page(
             attribution=settings.web.tile_attribution,
             categories=lookup_options(conn, "categories"),
             endpoints=_endpoints(request),
-        )
+        ),
+        settings,
     )
 
 
@@ -116,21 +159,43 @@ def static(package: str, path: str) -> FileResponse:
     )
 
 
-@router.get("/roads", summary="Road lines of the loaded network for a view", tags=["map pages"])
+@router.get(
+    "/roads",
+    summary="Road lines of the loaded network for a view",
+    tags=["map pages"],
+    operation_id="roads",
+    response_class=Response,
+    responses=sc.docs({sc.GEOJSON: sc.RoadLines}),
+)
 def roads(
     networks: NetworksDep,
     caches: CachesDep,
-    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy lon/lat")] = None,
+    bbox: Annotated[
+        str | None,
+        Query(
+            description="minx,miny,maxx,maxy in WGS 84 lon/lat (minx <= maxx, miny <= maxy)",
+            pattern=BBOX_PATTERN,
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=ROAD_LIMIT_MAX, description="most lines")] = 2000,
     max_rank: Annotated[
         int, Query(ge=0, le=OTHER_RANK, description="0 motorway … 6 residential, 7 all")
     ] = OTHER_RANK,
-    profile: Annotated[str, Query(description="whose network to draw")] = "car",
+    profile: Annotated[
+        str,
+        Query(
+            description="whose network to draw (another loaded one when it has none)",
+            json_schema_extra=sc.enum(sorted(PROFILES)),
+        ),
+    ] = "car",
 ) -> Response:
     """GeoJSON lines of the routing network (the most important roads first, capped).
 
     Keeps the maps readable when base-map tiles cannot be loaded.
     """
+    if profile not in PROFILES:
+        msg = f"unknown profile {profile!r}; profiles: {sorted(PROFILES)}"
+        raise UnknownProfileError(msg)
     box = parse_bbox(bbox) if bbox else None
     cap, rank = limit, max_rank
     net = networks.get(profile) or next(iter(networks.values()), None)
@@ -146,20 +211,3 @@ def roads(
         lines = caches.roads.get_or_put(net.key, lambda: road_lines(net.compiled))
         body = roads_in_view(lines, box, limit=cap, max_rank=rank)
     return Response(json.dumps(body, separators=(",", ":")), media_type="application/geo+json")
-
-
-class ClassifyRequest(BaseModel):
-    """Values to put into choropleth classes."""
-
-    values: list[float | None] = Field(max_length=100_000)
-    k: int = Field(5, ge=1, le=7)
-    scheme: str = "FisherJenks"
-
-
-@router.post("/peta/classify", summary="Choropleth classes (mapclassify)", tags=["map pages"])
-def classes(body: ClassifyRequest) -> dict[str, Any]:
-    """Class upper bounds, the class of each value and a colour per class."""
-    if body.scheme not in SCHEMES:
-        msg = f"unknown scheme {body.scheme!r}; schemes: {list(SCHEMES)}"
-        raise InvalidParameterError(msg, field="scheme")
-    return classify(body.values, k=body.k, scheme=body.scheme).as_dict()

@@ -94,16 +94,17 @@ def test_pickup_plans_on_the_car_network(demo_client: TestClient):
 @pytest.mark.parametrize(
     ("change", "status", "field"),
     [
-        ({"market": "pasar-bulan"}, 400, "market"),
-        ({"market": 999}, 400, "market"),
+        ({"market": "pasar-bulan"}, 422, "market"),
+        ({"market": 999}, 422, "market"),
+        ({"market": False}, 400, "market"),
         ({"commodity": "durian"}, 400, "commodity"),
         ({"tonnes": 0}, 400, "tonnes"),
         ({"tonnes": -5}, 400, "tonnes"),
         ({"departure": "besok pagi"}, 400, "departure"),
         ({"departure": "2026-13-45T25:00"}, 400, "departure"),
         ({"origin": [103.0, -6.8]}, 422, "origin"),
-        ({"origin": [200.0, -6.8]}, 400, "origin"),
-        ({"vehicle_class": "kereta"}, 400, "vehicle_class"),
+        ({"origin": [200.0, -6.8]}, 400, "origin.0"),
+        ({"vehicle_class": "kereta"}, 422, "vehicle_class"),
         ({"fuel": "bensin"}, 400, "fuel"),
     ],
 )

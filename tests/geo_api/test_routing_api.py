@@ -175,7 +175,7 @@ def test_matrix_cap_and_bad_body(demo_client: TestClient):
     r = demo_client.post("/matrix", json={"sources": [], "targets": [[105.26, -5.43]]})
     assert r.status_code == 400
     r = demo_client.post("/matrix", json={"sources": [[105.26, -95]], "targets": [[105.26, -5.43]]})
-    assert r.status_code == 400 and r.json()["field"] == "sources.0"
+    assert r.status_code == 400 and r.json()["field"] == "sources.0.1"
 
 
 def test_unbuilt_profile_is_503(demo_settings, demo_client: TestClient):

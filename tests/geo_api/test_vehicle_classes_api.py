@@ -47,10 +47,12 @@ def test_item_by_code(scratch_client: TestClient, clean_engine: Engine):
     assert body["id"] == "light_truck" and body["geometry"] is None
     assert body["properties"]["name_en"] == "Light truck"
     assert {link["rel"] for link in body["links"]} == {"self", "collection"}
-    for fid in ("nope", "1", "%00", "'; DROP TABLE vehicle_classes; --"):
+    for fid in ("nope", "1", "'; DROP TABLE vehicle_classes; --"):
         missing = scratch_client.get(f"{URL}/items/{fid}")
         assert missing.status_code == 404, fid
         assert missing.json()["field"] == "featureId"
+    nul = scratch_client.get(f"{URL}/items/%00")  # refused at the door
+    assert nul.status_code == 400 and nul.json()["field"] == "path"
     with clean_engine.connect() as conn:
         n = conn.execute(text("SELECT count(*) FROM vehicle_classes")).scalar_one()
     assert n == len(VEHICLE_CLASSES)

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from geo_api.settings import Settings
+from web.classify import COVERAGE
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +33,7 @@ class Visit:
     """A page opened in chromium and what it did."""
 
     page: Any
+    response: Any = None
     console_errors: list[str] = field(default_factory=list)
     outside: list[str] = field(default_factory=list)
     tiles_aborted: int = 0
@@ -71,9 +73,14 @@ def visit(browser: Any, live_url: str, demo_settings: Settings) -> Iterator[Any]
             v.console_errors.append(f"{msg.text} @ {msg.location}")
 
         context.route("**/*", route)
+        # Every Content-Security-Policy violation (also those that print nothing).
+        context.add_init_script(
+            "window.__csp = []; document.addEventListener('securitypolicyviolation', "
+            "e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
+        )
         page.on("console", on_console)
         page.on("pageerror", lambda exc: v.console_errors.append(f"page error: {exc}"))
-        page.goto(live_url + path)
+        v.response = page.goto(live_url + path)
         page.wait_for_selector("body[data-ready='1']", state="attached", timeout=15_000)
         return v
 
@@ -84,6 +91,12 @@ def visit(browser: Any, live_url: str, demo_settings: Settings) -> Iterator[Any]
 
 def check_clean(v: Visit) -> None:
     assert v.console_errors == []
+    assert v.page.evaluate("window.__csp") == [], "Content-Security-Policy violations"
+    headers = v.response.headers
+    csp = headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
     assert v.outside == [], "requests to hosts other than 127.0.0.1 and the tile server"
     assert v.tiles_aborted > 0, "the base map asked for tiles (and they were aborted)"
     assert v.page.locator("#demo-banner").is_visible()
@@ -230,7 +243,7 @@ def test_logistics_page(visit: Any, artifacts: Path, viewport: str) -> None:
 
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
-def test_planning_page(visit: Any, artifacts: Path, viewport: str) -> None:
+def test_planning_page(visit: Any, artifacts: Path, live_url: str, viewport: str) -> None:
     v = visit("/peta/perencanaan", PHONE if viewport == "phone" else DESKTOP)
     check_clean(v)
     page = v.page
@@ -241,8 +254,23 @@ def test_planning_page(visit: Any, artifacts: Path, viewport: str) -> None:
     fills = page.eval_on_selector_all(
         "path.lgeo-area", "els => els.map(e => e.getAttribute('fill'))"
     )
-    assert all(f and f != "#cccccc" for f in fills)  # every area is in a mapclassify class
-    assert v.count("#legend li") >= 1
+    names = page.evaluate("LGEO.planning.current().features.map(f => f.properties.name)")
+    truth = httpx.get(
+        f"{live_url}/coverage/stats",
+        params={"category": "puskesmas", "minutes": "30", "level": "kabupaten"},
+    ).json()
+    percent = {a["name"]: a["percent_30min"] for a in truth["areas"]}
+    # fixed classes < 50, 50-70, 70-85, 85-95, >= 95 %, counted here by hand
+    expected = [COVERAGE.colors[sum(percent[n] >= b for b in (50, 70, 85, 95))] for n in names]
+    assert fills == expected
+    assert len(set(fills)) >= 2  # the demo's coverage differs by kabupaten
+    legend = page.locator("#legend").inner_text()
+    assert "30" in legend and "Sepeda motor" in legend  # threshold and travel mode
+    assert v.count("#legend li") == 6  # five classes and "no data"
+    swatches = page.eval_on_selector_all(
+        "#legend li .swatch", "els => els.map(e => getComputedStyle(e).backgroundColor)"
+    )
+    assert swatches[0] == "rgb(179, 0, 0)"  # the worst class first, darkest
     assert v.count("#underserved li") == 10
     assert v.count("#sites li") >= 1
     href = page.locator("#download-csv").get_attribute("href")

@@ -9,7 +9,8 @@ import pytest
 
 from data.reference import CATEGORIES, COMMODITIES, VEHICLE_CLASSES
 from web.assets import static_file
-from web.classify import classify
+from web.classify import COVERAGE, POPULATION, FixedClasses
+from web.csp import inline_hashes, page_policy, tile_origin
 from web.i18n import TEXTS
 from web.pages import build_citizen_page, build_logistics_page, build_planning_page
 
@@ -98,12 +99,56 @@ def test_static_files_stay_inside() -> None:
     assert static_file("nope", "x.js") is None
 
 
-def test_classify() -> None:
-    result = classify([1.0, 2.0, None, 50.0, 51.0, 100.0], k=3)
-    assert len(result.bins) == 3 and result.bins[-1] == 100.0
-    assert result.classes[2] is None
-    assert result.classes[0] == 0 and result.classes[-1] == 2
-    assert len(result.colors) == 3
-    one = classify([5.0, 5.0], k=5)
-    assert one.bins == [5.0] and one.classes == [0, 0]
-    assert classify([None], k=5).classes == [None]
+def test_fixed_coverage_classes() -> None:
+    """< 50, 50-70, 70-85, 85-95, >= 95 %: a value on a break is in the class above it."""
+    cases = {
+        0.0: 0,
+        49.99: 0,
+        50.0: 1,
+        69.9: 1,
+        70.0: 2,
+        84.99: 2,
+        85.0: 3,
+        94.999: 3,
+        95.0: 4,
+        100.0: 4,
+        None: None,
+        float("nan"): None,
+    }
+    for value, cls in cases.items():
+        assert COVERAGE.index(value) == cls, value
+    assert COVERAGE.labels() == ["< 50", "50–70", "70–85", "85–95", "≥ 95"]
+    # darkest (lowest luminance) for the worst areas, lightest for the best
+    lum = [sum(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in COVERAGE.colors]
+    assert lum == sorted(lum)
+    assert COVERAGE.color(None) == COVERAGE.no_data
+    assert POPULATION.index(99_999) == 0 and POPULATION.index(1_000_000) == 4
+    with pytest.raises(ValueError, match="colours"):
+        FixedClasses("x", (1.0,), ("#000000",), "")
+
+
+def test_planning_page_carries_the_fixed_classes() -> None:
+    html = build("planning", "en", ("/coverage/stats",))
+    assert '"breaks": [50.0, 70.0, 85.0, 95.0]' in html
+    assert "/peta/classify" not in html
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_policy_allows_only_its_own_inline_blocks(page: str) -> None:
+    html = build(page, "id")
+    scripts, styles = inline_hashes(html)
+    assert len(scripts) >= 1 and len(styles) >= 1  # folium's map set-up and size
+    policy = page_policy(html, tile_url=TILE_URL)
+    directives = dict(d.split(" ", 1) for d in policy.split("; "))
+    assert directives["script-src"].split() == ["'self'", *scripts]
+    assert "'unsafe-inline'" not in policy and "'unsafe-eval'" not in policy
+    assert directives["img-src"].split() == ["'self'", "data:", "https://tile.openstreetmap.org"]
+    assert directives["frame-ancestors"] == "'none'"
+    assert "onsubmit=" not in html and "onclick=" not in html and " style=" not in html
+
+
+def test_tile_origin() -> None:
+    assert tile_origin("https://{s}.tile.osm.org/{z}/{x}/{y}.png") == "https://*.tile.osm.org"
+    assert tile_origin("http://127.0.0.1:8080/t/{z}/{x}/{y}.png") == "http://127.0.0.1:8080"
+    assert tile_origin("/tiles/{z}/{x}/{y}.png") is None
+    assert tile_origin("") is None

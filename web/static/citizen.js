@@ -108,11 +108,12 @@
         li.setAttribute("data-minutes", String(p.duration_min));
         li.setAttribute("data-km", String(Math.round(p.distance_m / 100) / 10));
         li.innerHTML =
-          '<button type="button"><span class="swatch" style="background:' + color + '"></span>' +
+          '<button type="button"><span class="swatch" data-color="' + LGEO.esc(color) + '"></span>' +
           '<span class="name">' + LGEO.esc(p.name) + "</span>" +
           '<span class="meta">' + LGEO.esc(minutesKm(p)) + "</span>" +
           (p.address ? '<span class="meta">' + LGEO.esc(p.address) + "</span>" : "") +
           "</button>";
+        LGEO.paintSwatches(li);
         li.querySelector("button").addEventListener("click", function () {
           map.panTo(ll);
           marker.openPopup();

@@ -27,6 +27,14 @@
     return s;
   };
 
+  /* Colour swatches written as <span class="swatch" data-color="#rrggbb">: the colour is
+   * set through the DOM, since the pages' CSP allows no inline style attributes. */
+  LGEO.paintSwatches = function (root) {
+    Array.prototype.forEach.call((root || document).querySelectorAll(".swatch[data-color]"), function (s) {
+      s.style.background = s.getAttribute("data-color");
+    });
+  };
+
   LGEO.fmt = function (value, digits) {
     if (value === null || value === undefined || isNaN(value)) return "–";
     return Number(value).toLocaleString(LGEO.cfg.lang === "id" ? "id-ID" : "en-GB", {
@@ -282,6 +290,12 @@
   }
 
   LGEO.boot = function () {
+    // Forms that only hold choices never submit (no inline onsubmit: the CSP forbids it).
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-nosubmit]"), function (f) {
+      f.addEventListener("submit", function (ev) {
+        ev.preventDefault();
+      });
+    });
     var node = el("lgeo-config");
     if (!node) return;
     var cfg = (LGEO.cfg = JSON.parse(node.textContent));

@@ -35,7 +35,7 @@
 
   function swatch(color, dashed) {
     return (
-      '<span class="swatch" style="background:' + color + (dashed ? ";border-style:dashed" : "") + '"></span>'
+      '<span class="swatch' + (dashed ? " dashed" : "") + '" data-color="' + LGEO.esc(color) + '"></span>'
     );
   }
 
@@ -80,6 +80,7 @@
     var farmsById = {};
     var marketsById = {};
     el("legend").innerHTML = legendHtml(cfg);
+    LGEO.paintSwatches(el("legend"));
     var now = new Date(Date.now() - new Date().getTimezoneOffset() * 60000);
     el("departure").value = now.toISOString().slice(0, 16);
 

@@ -1,5 +1,6 @@
-/* /peta/perencanaan: coverage choropleth (classes from mapclassify), the underserved
- * ranking, proposed new sites and downloads of the same data as GeoJSON and CSV. */
+/* /peta/perencanaan: coverage choropleth (fixed classes, see web/classify.py), the
+ * underserved ranking, proposed new sites and downloads of the same data as GeoJSON and
+ * CSV. */
 (function () {
   "use strict";
   var LGEO = window.LGEO;
@@ -64,19 +65,48 @@
     b.setAttribute("download", name + ".csv");
   }
 
-  function legend(classes, coverage) {
-    var t = LGEO.t;
-    var unit = coverage ? " %" : "";
-    var lo = classes.lower;
-    var items = classes.bins.map(function (hi, i) {
-      var text = LGEO.fmt(lo, coverage ? 1 : 0) + " – " + LGEO.fmt(hi, coverage ? 1 : 0) + unit;
-      lo = hi;
-      return '<li><span class="swatch" style="background:' + classes.colors[i] + '"></span>' + LGEO.esc(text) + "</li>";
+  /* The class of a value: how many breaks it reaches (50 is in 50–70); null: no class.
+   * The same rule as FixedClasses.index in web/classify.py. */
+  function classOf(classes, v) {
+    if (v === null || v === undefined || !isFinite(v)) return null;
+    var i = 0;
+    classes.breaks.forEach(function (b) {
+      if (v >= b) i += 1;
     });
-    return (
-      "<p>" + LGEO.esc(coverage ? t("coverage") : t("population")) + " (" + LGEO.esc(classes.scheme) + ")</p><ul>" +
-      items.join("") + "</ul>"
-    );
+    return i;
+  }
+
+  function classLabels(classes) {
+    var b = classes.breaks;
+    var unit = classes.unit ? " " + classes.unit : "";
+    var out = ["< " + LGEO.fmt(b[0], 0) + unit];
+    for (var i = 1; i < b.length; i++) out.push(LGEO.fmt(b[i - 1], 0) + "–" + LGEO.fmt(b[i], 0) + unit);
+    out.push("≥ " + LGEO.fmt(b[b.length - 1], 0) + unit);
+    return out;
+  }
+
+  /* The legend: its title says what is mapped (threshold and travel mode); swatch colours
+   * are set through the DOM, not inline style attributes (the page's CSP has none). */
+  function legend(classes, title) {
+    var t = LGEO.t;
+    var box = LGEO.el("legend");
+    var labels = classLabels(classes);
+    var order = labels.map(function (_, i) {
+      return i;
+    });
+    if (classes.kind !== "coverage") order.reverse(); // darkest (the worst / the most) first
+    box.innerHTML =
+      '<p class="legend-title">' + LGEO.esc(title) + "</p><ul>" +
+      order
+        .map(function (i) {
+          return '<li data-class="' + i + '"><span class="swatch"></span>' + LGEO.esc(labels[i]) + "</li>";
+        })
+        .join("") +
+      '<li data-class="none"><span class="swatch"></span>' + LGEO.esc(t("no_data")) + "</li></ul>";
+    Array.prototype.forEach.call(box.querySelectorAll("li"), function (li) {
+      var c = li.getAttribute("data-class");
+      li.querySelector(".swatch").style.background = c === "none" ? classes.noData : classes.colors[Number(c)];
+    });
   }
 
   LGEO.pages.planning = function (map, cfg) {
@@ -90,22 +120,23 @@
     }
 
     function draw(fc, coverage) {
+      var classes = coverage ? cfg.classes.coverage : cfg.classes.population;
       var values = fc.features.map(function (f) {
         var v = areaValue(f.properties, coverage);
         return v === undefined ? null : v;
       });
-      return LGEO.postJSON("/peta/classify", { values: values, k: 5 }).then(function (classes) {
+      return Promise.resolve().then(function () {
         areas.clearLayers();
         fc.features.forEach(function (f, i) {
           f.properties.value = values[i];
-          f.properties["class"] = classes.classes[i];
+          f.properties["class"] = classOf(classes, values[i]);
         });
         areas.options.style = function (f) {
           var c = f.properties["class"];
           return {
             color: "#222",
             weight: 1.2,
-            fillColor: c === null || c === undefined ? "#cccccc" : classes.colors[c],
+            fillColor: c === null || c === undefined ? classes.noData : classes.colors[c],
             fillOpacity: 0.75,
             className: "lgeo-area",
           };
@@ -119,7 +150,11 @@
               (coverage && p.population ? "<p>" + LGEO.esc(t("population")) + ": " + LGEO.fmt(p.population, 0) + "</p>" : "")
           );
         });
-        el("legend").innerHTML = legend(classes, coverage);
+        var mode = fc.profile ? t("profile_" + fc.profile) : "";
+        legend(
+          classes,
+          coverage ? t("legend_coverage", { minutes: params().threshold, mode: mode }) : t("legend_population")
+        );
         var name = "coverage_" + params().category + "_" + params().threshold + "min_" + params().level;
         setDownloads(fc, coverage ? name : "population_" + params().level);
         current = fc;
