@@ -269,10 +269,11 @@ class RequestHygieneMiddleware:
         await self.app(scope, _replay(body, receive), send)
 
     def _pin_address(self, scope: Scope) -> Scope:
+        # In place, as Starlette's own router does: the outer middleware (metrics, logs)
+        # reads what the router adds to this same scope (the matched route).
         scheme, host, prefix = self.address.resolve(scope)
         headers = [(k, v) for k, v in scope.get("headers", ()) if k != b"host"]
         headers.append((b"host", host.encode("latin-1")))
-        scope = dict(scope)
         scope["headers"] = headers
         scope["scheme"] = scheme
         if prefix:
