@@ -72,6 +72,7 @@ __all__ = [
     "read_profile",
     "read_store",
     "register_derived",
+    "unregister_derived",
     "write_store",
 ]
 
@@ -281,6 +282,11 @@ def register_derived(name: str, builder: DerivedBuilder | None) -> None:
         msg = f"unknown derived index {name!r}; slots: {[s.name for s in DERIVED_SLOTS]}"
         raise StoreError(msg)
     _REGISTERED[name] = builder
+
+
+def unregister_derived(name: str) -> None:
+    """Forget a registered builder: the slot's module is looked up again."""
+    _REGISTERED.pop(name, None)
 
 
 def _builder(slot: DerivedSlot) -> tuple[DerivedBuilder | None, str]:

@@ -58,6 +58,9 @@ class BaseArcs:
         The raw edge each arc comes from.
     reverse
         The arc runs against its raw edge (the added reverse of a one-way road).
+    partner
+        For a one-way road's arc, its added reverse arc, and the other way round; -1
+        for the arcs of two-way roads (their raw twin is another raw edge).
     loop
         Per *raw edge*: 0 not a loop, 1 split, 2 dropped (no vertex apart).
     """
@@ -72,6 +75,7 @@ class BaseArcs:
     length: NDArray[np.float64]
     raw: NDArray[np.int64]
     reverse: NDArray[np.bool_]
+    partner: NDArray[np.int64]
     loop: NDArray[np.int8]
 
     @property
@@ -251,6 +255,9 @@ def base_arcs(raw: RawNetwork) -> BaseArcs:
     n_fwd = len(arc_raw)
     all_off = np.concatenate([offsets, offsets[-1] + rev_off[1:]])
     coords = np.concatenate([coords, coords[rev_pos]])
+    partner = np.full(n_fwd + len(one), -1, dtype=np.int64)
+    partner[one] = n_fwd + np.arange(len(one))
+    partner[n_fwd:] = one
     return BaseArcs(
         node_ids=node_ids,
         node_lon=node_lon,
@@ -262,5 +269,6 @@ def base_arcs(raw: RawNetwork) -> BaseArcs:
         length=np.concatenate([length, length[one]]),
         raw=np.concatenate([arc_raw, arc_raw[one]]),
         reverse=np.concatenate([np.zeros(n_fwd, bool), np.ones(len(one), bool)]),
+        partner=partner,
         loop=loop,
     )

@@ -39,7 +39,6 @@ from numpy.typing import NDArray
 from tqdm import tqdm
 
 from routing.build import DEFAULT_CLASS, JOIN_TOLERANCE_M, MIN_COMPONENT_KM, _validate
-from routing.compiled import twin_edges
 from routing.errors import GraphBuildError
 from routing.ferry import FerryLink
 from routing.osm import read_osm_xml
@@ -340,6 +339,7 @@ class _Arcs:
     names: list[str]
     ferry_link: NDArray[np.int64]
     n_base: int
+    partner: NDArray[np.int64]
 
 
 def _all_arcs(
@@ -404,7 +404,8 @@ def _all_arcs(
         geom_offsets=offsets,
         geom_coords=coords,
     )
-    arcs_out = _Arcs(table, base.node_ids, label, labels, name, names, ferry_link, n_base)
+    partner = np.concatenate([base.partner, np.full(len(tail) - n_base, -1, dtype=np.int64)])
+    arcs_out = _Arcs(table, base.node_ids, label, labels, name, names, ferry_link, n_base, partner)
     return arcs_out, {k: n_base + i for i, k in enumerate(keys)}
 
 
@@ -473,13 +474,16 @@ def _finish_profile(
 def _base_arrays(
     arcs: _Arcs, times: list[NDArray[np.float64]]
 ) -> tuple[BaseArrays, NDArray[np.int64]]:
-    """The arcs some profile uses, with their twins, as BaseArrays (and which they are)."""
+    """The arcs of the roads some profile uses (both directions), as BaseArrays.
+
+    A two-way road's two arcs, and connector and ferry-link pairs, are usable by the
+    same profiles; a one-way road's arc and its added reverse are partners.
+    """
     table = arcs.table
     used = np.zeros(len(table.tail), dtype=bool)
     for t in times:
         used |= np.isfinite(t)
-    twin = twin_edges(table.tail, table.head, table.geom_offsets, table.geom_coords)
-    keep_arc = used | ((twin >= 0) & used[np.maximum(twin, 0)])
+    keep_arc = used | ((arcs.partner >= 0) & used[np.maximum(arcs.partner, 0)])
     kept = np.flatnonzero(keep_arc)
     node_used = np.zeros(table.n_nodes, dtype=bool)
     node_used[table.tail[kept]] = True
