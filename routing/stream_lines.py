@@ -26,30 +26,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyogrio
-import pyogrio.errors
 import shapely
 from numpy.typing import NDArray
-from pyproj import CRS, Transformer
+from pyproj import Transformer
 
-from data.dbf import DbfError, choose_encoding
 from data.vector_errors import VectorReadError
-from data.vector_io import (  # the same checks as read_vector, reused
-    M_WARNING,
-    SHP_M_TYPES,
-    _gdal_encoding,
-    _gpkg_geometry_column,
-    _prj_crs,
-    _sidecar,
-)
+from data.vector_io import M_WARNING
 from routing.errors import GraphBuildError
 from routing.lines import read_line_table
 from routing.presets import PRESETS, parse_direction, resolve_columns
+from routing.stream_open import BATCH_FEATURES, LineSource, open_line_source, raw_read, read_column
 
 __all__ = ["BATCH_FEATURES", "LineArrays", "read_line_arrays"]
 
-#: Features read (and turned into coordinates) per batch.
-BATCH_FEATURES = 200_000
 
 _LINESTRING = 1
 
@@ -134,7 +123,7 @@ def read_line_arrays(
     if path.suffix.lower() not in {".shp", ".gpkg"} or not path.exists():
         return _from_table(path, layer=layer, columns=columns, preset=preset, dc=default_class)
     try:
-        source = _open(path, layer)
+        source = open_line_source(path, layer)
     except VectorReadError as exc:
         msg = f"cannot read road lines from {path.name}: {exc.reason}"
         raise GraphBuildError(msg) from None
@@ -180,123 +169,8 @@ def read_line_arrays(
     return out
 
 
-@dataclass
-class _Source:
-    path: Path
-    layer: str | None
-    encoding: str | None
-    crs: CRS | None
-    fields: list[str]
-    features: int
-    missing_dbf: bool
-    m_layer: bool
-
-
-def _open(path: Path, layer: str | None) -> _Source:
-    """The checks of :func:`data.vector_io.read_vector` before reading (same messages)."""
-    if path.stat().st_size == 0:
-        msg = f"{path.name} is empty (0 bytes)"
-        raise VectorReadError(msg)
-    if path.suffix.lower() == ".shp":
-        return _open_shapefile(path)
-    return _open_gpkg(path, layer)
-
-
-def _info(path: Path, layer: str | None, encoding: str | None, kind: str) -> dict[str, Any]:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return dict(pyogrio.read_info(path, layer=layer, encoding=encoding))
-    except pyogrio.errors.DataSourceError:
-        msg = f"{path.name} is not a readable {kind} (GDAL cannot open it)"
-        raise VectorReadError(msg) from None
-    except Exception:  # damaged files raise several GDAL/pyogrio types
-        msg = f"{path.name} could not be read; the {kind} seems damaged"
-        raise VectorReadError(msg) from None
-
-
-def _crs_of(text: str | None) -> CRS | None:
-    if not text:
-        return None
-    try:
-        return CRS.from_user_input(text)
-    except Exception:  # pyproj raises CRSError; GDAL may hand odd strings
-        return None
-
-
-def _open_shapefile(path: Path) -> _Source:
-    if _sidecar(path, ".shx") is None:
-        msg = f"{path.stem}.shx is missing; a Shapefile needs its .shp, .shx and .dbf"
-        raise VectorReadError(msg)
-    dbf = _sidecar(path, ".dbf")
-    prj_crs = _prj_crs(_sidecar(path, ".prj"))
-    used: str | None = None
-    if dbf is not None:
-        try:
-            used = choose_encoding(dbf, cpg=_sidecar(path, ".cpg"), requested=None).encoding
-        except DbfError as exc:
-            raise VectorReadError(str(exc), field="encoding") from None
-    with path.open("rb") as f:
-        header = f.read(100)
-    shape_type = int.from_bytes(header[32:36], "little") if len(header) >= 36 else 0
-    enc = _gdal_encoding(used)
-    info = _info(path, None, enc, "Shapefile")
-    crs = _crs_of(info.get("crs")) or prj_crs
-    return _Source(
-        path=path,
-        layer=None,
-        encoding=enc,
-        crs=crs,
-        fields=[str(f) for f in info["fields"]],
-        features=int(info["features"]),
-        missing_dbf=dbf is None,
-        m_layer=shape_type in SHP_M_TYPES,
-    )
-
-
-def _open_gpkg(path: Path, layer: str | None) -> _Source:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            listed = pyogrio.list_layers(path)
-    except Exception:  # pyogrio raises several types for files it cannot open
-        msg = f"{path.name} is not a readable GeoPackage"
-        raise VectorReadError(msg) from None
-    names = [str(n) for n, _ in listed]
-    spatial = [str(n) for n, kind in listed if kind is not None]
-    if layer is None:
-        if len(spatial) != 1:
-            shown = ", ".join(repr(n) for n in spatial) or "none"
-            msg = f"{path.name} holds {len(spatial)} layers with geometry ({shown}); choose one"
-            raise VectorReadError(msg, field="layer")
-        layer = spatial[0]
-    elif layer not in names:
-        match = [n for n in names if n.lower() == layer.lower()]
-        if len(match) != 1:
-            shown = ", ".join(repr(n) for n in names)
-            msg = f"{path.name} has no layer {layer!r}; its layers: {shown}"
-            raise VectorReadError(msg, field="layer")
-        layer = match[0]
-    srs_id, m_flag = _gpkg_geometry_column(path, layer)
-    info = _info(path, layer, None, "GeoPackage")
-    crs = _crs_of(info.get("crs"))
-    if crs is None and srs_id not in (None, 0, -1):
-        msg = f"{path.name}: layer {layer!r} has an unknown CRS (srs_id {srs_id}); reproject it"
-        raise VectorReadError(msg, field="crs")
-    return _Source(
-        path=path,
-        layer=layer,
-        encoding=None,
-        crs=crs,
-        fields=[str(f) for f in info["fields"]],
-        features=int(info["features"]),
-        missing_dbf=False,
-        m_layer=m_flag in (1, 2),
-    )
-
-
 def _choose_columns(
-    source: _Source, *, columns: Mapping[str, str] | None, preset: str | None
+    source: LineSource, *, columns: Mapping[str, str] | None, preset: str | None
 ) -> tuple[str, dict[str, str]]:
     """The preset (detected as :func:`routing.presets.detect_preset` does) and its columns."""
     names = pd.DataFrame(columns=source.fields)
@@ -308,10 +182,10 @@ def _choose_columns(
     return preset, resolve_columns(names, PRESETS[preset], columns)
 
 
-def _detect(source: _Source, names: pd.DataFrame) -> str:
+def _detect(source: LineSource, names: pd.DataFrame) -> str:
     cols = {c.lower(): c for c in source.fields}
     if "remark" in cols:
-        values = pd.Series(_read_column(source, cols["remark"]), dtype=object).dropna()
+        values = pd.Series(read_column(source, cols["remark"]), dtype=object).dropna()
         texts = values.astype(str).str.strip().str.lower()
         if len(texts) and texts.str.startswith("jalan").mean() > 0.5:
             return "rbi"
@@ -324,37 +198,6 @@ def _detect(source: _Source, names: pd.DataFrame) -> str:
         "columns={'highway': '<column>'} or preset='rbi'/'osm_shp'/'osm'"
     )
     raise GraphBuildError(msg)
-
-
-def _read_column(source: _Source, column: str) -> NDArray[Any]:
-    """One attribute column of every feature (no geometry)."""
-    parts = []
-    for start in range(0, max(source.features, 1), BATCH_FEATURES):
-        _, _, _, data = _raw_read(source, [column], start, BATCH_FEATURES, geometry=False)
-        parts.append(np.asarray(data[0]))
-    return np.concatenate(parts) if parts else np.empty(0, dtype=object)
-
-
-def _raw_read(
-    source: _Source, columns: list[str], skip: int, count: int, *, geometry: bool = True
-) -> tuple[dict[str, Any], Any, Any, list[Any]]:
-    try:
-        result: tuple[dict[str, Any], Any, Any, list[Any]] = pyogrio.raw.read(
-            source.path,
-            layer=source.layer,
-            encoding=source.encoding,
-            columns=columns,
-            read_geometry=geometry,
-            skip_features=skip,
-            max_features=count,
-        )
-    except UnicodeDecodeError:
-        msg = f"{source.path.name}: text is not valid {source.encoding or 'UTF-8'}"
-        raise VectorReadError(msg, field="encoding") from None
-    except Exception:  # damaged files raise several GDAL/pyogrio types
-        msg = f"{source.path.name} could not be read; the file seems damaged"
-        raise VectorReadError(msg) from None
-    return result
 
 
 @dataclass
@@ -371,7 +214,7 @@ class _Geometry:
         return int(self.offsets.shape[0] - 1)
 
 
-def _read_geometry_and_fields(source: _Source, wanted: list[str], batch: int) -> _Geometry:
+def _read_geometry_and_fields(source: LineSource, wanted: list[str], batch: int) -> _Geometry:
     """Every line's coordinates (multi-lines exploded, 2-D, lon/lat) and its row's fields."""
     coords_parts: list[NDArray[np.float64]] = []
     counts_parts: list[NDArray[np.int64]] = []
@@ -382,7 +225,7 @@ def _read_geometry_and_fields(source: _Source, wanted: list[str], batch: int) ->
     for start in range(0, max(source.features, 1), max(batch, 1)):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            meta, _, wkb, data = _raw_read(source, wanted, start, batch)
+            meta, _, wkb, data = raw_read(source, wanted, start, batch)
         dropped_m |= any(M_WARNING in str(w.message) for w in caught)
         names = [str(f) for f in meta["fields"]]
         for c in wanted:

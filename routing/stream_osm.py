@@ -33,8 +33,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from routing.errors import GraphBuildError
-from routing.osm import ACCESS_TAGS, parse_duration_minutes
+from routing.osm import ACCESS_TAGS
 from routing.raw import RawNetwork, Table, first_text, joined_name
+from routing.stream_ferries import UNDEFINED, add_ferries, degrees
 from routing.stream_simplify import simplify_rows
 
 __all__ = ["EXCLUDED_HIGHWAY", "read_pbf"]
@@ -54,8 +55,6 @@ ROAD_TAGS = ("highway", "maxspeed", *ACCESS_TAGS, "name", "oneway", "junction")
 #: Tags that must not change along a simplified edge (the first columns of ROAD_TAGS).
 _DIFFER = 2 + len(ACCESS_TAGS)
 _YES = frozenset({"yes"})
-#: A coordinate the location index does not know.
-_UNDEFINED = 2**31 - 1
 
 
 def _multi_in(value: str, values: frozenset[str]) -> bool:
@@ -120,11 +119,6 @@ def _scan(path: Path) -> tuple[_Ways, list[tuple[dict[str, str], list[int], list
     return ways, ferries
 
 
-def _degrees(fixed: NDArray[np.int64]) -> NDArray[np.float64]:
-    """Degrees of 1e-7-degree integers (osmium's ``lon``/``lat``: ``x / 1e7``)."""
-    return fixed.astype(np.float64) / 1e7
-
-
 def _haversine_mm(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> NDArray[np.float64]:
     """Great-circle metres rounded to millimetres (the ``length`` pyrosm gives a segment)."""
     radius = 6371.0088 * 1000.0
@@ -166,7 +160,7 @@ def read_pbf(path: Path) -> tuple[RawNetwork, dict[str, int]]:
     ends = np.frombuffer(ways.ends, dtype=np.int64)
     codes = np.column_stack([np.frombuffer(c, dtype=np.int32) for c in ways.codes])
     way_of = np.repeat(np.arange(n_ways), np.diff(np.concatenate([[0], ends])))
-    valid = (fx != _UNDEFINED) & (fy != _UNDEFINED)
+    valid = (fx != UNDEFINED) & (fy != UNDEFINED)
     # a way is cut through its nodes that remain; fewer than two: no segment
     pos = np.flatnonzero(valid)
     seg = np.flatnonzero(way_of[pos[1:]] == way_of[pos[:-1]])
@@ -174,15 +168,15 @@ def read_pbf(path: Path) -> tuple[RawNetwork, dict[str, int]]:
     seg_way = way_of[a]
     # node coordinates by id, and the order of first use (the order of pyrosm's node table)
     node_ids, first_use = np.unique(refs[pos], return_index=True)
-    lon = _degrees(fx[pos][first_use])
-    lat = _degrees(fy[pos][first_use])
-    length = _haversine_mm(_degrees(fx[a]), _degrees(fy[a]), _degrees(fx[b]), _degrees(fy[b]))
+    lon = degrees(fx[pos][first_use])
+    lat = degrees(fy[pos][first_use])
+    length = _haversine_mm(degrees(fx[a]), degrees(fy[a]), degrees(fx[b]), degrees(fy[b]))
     raw = _roads(ways, codes, refs[a], refs[b], seg_way, length, node_ids, lon, lat)
     facts = {"ways": len(np.unique(seg_way))}
     first_rank = np.empty(len(node_ids), dtype=np.int64)
     first_rank[np.argsort(first_use, kind="stable")] = np.arange(len(node_ids))
     rank_of_id = dict(zip(node_ids.tolist(), first_rank.tolist(), strict=True))
-    parsed, skipped = _add_ferries(raw, ferries, rank_of_id)
+    parsed, skipped = add_ferries(raw, ferries, rank_of_id)
     facts["ferry_ways_parsed"], facts["ferry_ways_skipped"] = parsed, skipped
     return raw, facts
 
@@ -316,119 +310,3 @@ def _chain_names(
         seq = [values[c] if c >= 0 else None for c in row_name[ptr[k] : ptr[k + 1]].tolist()]
         out[k] = names.code(joined_name(seq))
     return out
-
-
-def _add_ferries(
-    raw: RawNetwork,
-    ferries: list[tuple[dict[str, str], list[int], list[int], list[int]]],
-    rank_of_id: dict[int, int],
-) -> tuple[int, int]:
-    """Add the ferry ways in both directions (as routing.osm does); (parsed, skipped)."""
-    if not ferries:
-        return 0, 0
-    parsed = skipped = 0
-    next_id = int(raw.node_ids.max()) + 1 if raw.n_nodes else 1
-    new_nodes: dict[tuple[float, float], tuple[int, float, float]] = {}
-    extra: list[tuple[int, int, NDArray[np.float64], dict[str, str]]] = []
-    for tags, refs, xs, ys in ferries:
-        fx, fy = np.asarray(xs, dtype=np.int64), np.asarray(ys, dtype=np.int64)
-        ok = (fx != _UNDEFINED) & (fy != _UNDEFINED)
-        if int(ok.sum()) < 2:
-            continue  # no line: pyrosm gives no LineString for it
-        del refs
-        parsed += 1
-        coords = np.column_stack([_degrees(fx[ok]), _degrees(fy[ok])])
-        keep = np.ones(len(coords), dtype=bool)
-        keep[1:] = np.any(coords[1:] != coords[:-1], axis=1)
-        coords = coords[keep]
-        if len(coords) < 2:
-            skipped += 1  # clipped by the extract to a single point
-            continue
-        ends = []
-        for x, y in (coords[0], coords[-1]):
-            key = (round(float(x), 7), round(float(y), 7))
-            node = _road_node_at(raw, key, rank_of_id)
-            if node is None:
-                if key not in new_nodes:
-                    new_nodes[key] = (next_id, float(x), float(y))
-                    next_id += 1
-                node = new_nodes[key][0]
-            ends.append(node)
-        extra.append((ends[0], ends[1], coords, tags))
-    if not extra:
-        return parsed, skipped
-    _append_ferries(raw, extra, new_nodes)
-    return parsed, skipped
-
-
-def _road_node_at(
-    raw: RawNetwork, key: tuple[float, float], rank_of_id: dict[int, int]
-) -> int | None:
-    """The road node whose coordinates round to ``key`` (the last in pyrosm's node order)."""
-    near = np.flatnonzero(
-        (np.abs(raw.node_lon - key[0]) < 1e-6) & (np.abs(raw.node_lat - key[1]) < 1e-6)
-    )
-    found = [
-        int(raw.node_ids[i])
-        for i in near.tolist()
-        if (round(float(raw.node_lon[i]), 7), round(float(raw.node_lat[i]), 7)) == key
-    ]
-    if not found:
-        return None
-    return max(found, key=lambda n: rank_of_id.get(n, -1))
-
-
-def _append_ferries(
-    raw: RawNetwork,
-    extra: list[tuple[int, int, NDArray[np.float64], dict[str, str]]],
-    new_nodes: dict[tuple[float, float], tuple[int, float, float]],
-) -> None:
-    """Add the ferry edges (and their new nodes) to the raw network, in place."""
-    if new_nodes:
-        add = sorted(new_nodes.values())
-        ids = np.concatenate([raw.node_ids, np.array([a[0] for a in add], dtype=np.int64)])
-        lon = np.concatenate([raw.node_lon, np.array([a[1] for a in add])])
-        lat = np.concatenate([raw.node_lat, np.array([a[2] for a in add])])
-        order = np.argsort(ids, kind="stable")
-        remap = np.empty(len(ids), dtype=np.int64)
-        remap[order] = np.arange(len(ids))
-        raw.tail = remap[raw.tail].astype(np.int32)
-        raw.head = remap[raw.head].astype(np.int32)
-        raw.node_ids, raw.node_lon, raw.node_lat = ids[order], lon[order], lat[order]
-    combos = Table(raw.combos)
-    labels = Table(raw.labels)
-    names = Table(raw.names)
-    tails, heads, lines, combo, name, minutes = [], [], [], [], [], []
-    for u, v, coords, tags in extra:
-        iu, iv = (int(np.searchsorted(raw.node_ids, n)) for n in (u, v))
-        line = coords.copy()
-        line[0] = (raw.node_lon[iu], raw.node_lat[iu])
-        line[-1] = (raw.node_lon[iv], raw.node_lat[iv])
-        access = tuple(
-            tags.get(k) if k in ("motor_vehicle", "motorcar", "foot") else None for k in ACCESS_TAGS
-        )
-        c = combos.code((True, "ferry", None, access))
-        nm = names.code(joined_name(str(tags.get("name") or "")))
-        dur = parse_duration_minutes(tags.get("duration"))
-        for a, b, pts in ((iu, iv, line), (iv, iu, line[::-1])):
-            tails.append(a)
-            heads.append(b)
-            lines.append(np.ascontiguousarray(pts))
-            combo.append(c)
-            name.append(nm)
-            minutes.append(dur if dur else np.nan)
-    sizes = np.array([len(x) for x in lines], dtype=np.int64)
-    raw.geom_offsets = np.concatenate([raw.geom_offsets, raw.geom_offsets[-1] + np.cumsum(sizes)])
-    raw.geom_coords = np.concatenate([raw.geom_coords, *lines])
-    k = len(tails)
-    raw.tail = np.concatenate([raw.tail, np.array(tails, dtype=np.int32)])
-    raw.head = np.concatenate([raw.head, np.array(heads, dtype=np.int32)])
-    raw.raw_length = np.concatenate([raw.raw_length, np.full(k, np.nan)])
-    raw.oneway = np.concatenate([raw.oneway, np.zeros(k, dtype=bool)])
-    raw.ferry = np.concatenate([raw.ferry, np.ones(k, dtype=bool)])
-    raw.duration_min = np.concatenate([raw.duration_min, np.array(minutes, dtype=np.float64)])
-    raw.source = np.concatenate([raw.source, np.zeros(k, dtype=np.int16)])
-    raw.combo = np.concatenate([raw.combo, np.array(combo, dtype=np.int32)])
-    raw.label = np.concatenate([raw.label, np.full(k, labels.code("ferry"), dtype=np.int32)])
-    raw.name = np.concatenate([raw.name, np.array(name, dtype=np.int32)])
-    raw.combos, raw.labels, raw.names = list(combos.values), list(labels.values), list(names.values)
