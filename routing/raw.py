@@ -132,6 +132,9 @@ class RawNetwork:
         ``"road"`` when unknown) in ``labels``.
     name, names
         Per edge, the index of its street name in ``names``.
+    geodesic
+        Per edge, the geodesic length (WGS 84) of its line when the reader measured it
+        already (GIS lines); None: the base network measures it.
     """
 
     node_ids: NDArray[np.int64]
@@ -153,6 +156,7 @@ class RawNetwork:
     name: NDArray[np.int32]
     names: list[str]
     facts: dict[str, Any] = field(default_factory=dict)
+    geodesic: NDArray[np.float64] | None = None
 
     @property
     def n_nodes(self) -> int:

@@ -137,6 +137,9 @@ def write_store(
         builder fails.
     """
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        msg = f"cannot write the network store: {folder} is a file, not a folder"
+        raise StoreError(msg)
     check_arrays(base, profiles)
     network, stored, counts = sort_network(base, profiles)
     store_id = uuid.uuid4().hex

@@ -135,6 +135,16 @@ def reverse_index(
     return new, np.repeat(offsets[which + 1] - 1, sizes) - k
 
 
+def _forward_index(
+    offsets: NDArray[np.int64], which: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Offsets of some lines and the positions of their points, in order."""
+    sizes = offsets[which + 1] - offsets[which]
+    new = np.zeros(len(which) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=new[1:])
+    return new, np.repeat(offsets[which] - new[:-1], sizes) + np.arange(int(new[-1]))
+
+
 def _exact_ends(raw: RawNetwork) -> NDArray[np.float64]:
     """The raw lines from tail to head with exactly the node coordinates at their ends."""
     off, xy = raw.geom_offsets, raw.geom_coords
@@ -248,7 +258,15 @@ def base_arcs(raw: RawNetwork) -> BaseArcs:
     k = np.arange(int(offsets[-1])) - np.repeat(offsets[:-1], sizes)
     coords = np.ascontiguousarray(xy[np.repeat(a, sizes) + k])
     del xy, k
-    length = np.maximum(geodesic_lengths(offsets, coords), MIN_LENGTH_M)
+    if raw.geodesic is None:
+        measured = geodesic_lengths(offsets, coords)
+    else:  # the reader measured whole lines; only split loops' halves are new
+        measured = raw.geodesic[arc_raw].copy()
+        halves = np.flatnonzero(half > 0)
+        if len(halves):
+            h_off, h_pos = _forward_index(offsets, halves)
+            measured[halves] = geodesic_lengths(h_off, coords[h_pos])
+    length = np.maximum(measured, MIN_LENGTH_M)
     # reverse arcs of one-way roads (walking uses them)
     one = np.flatnonzero(raw.oneway[arc_raw])
     rev_off, rev_pos = reverse_index(offsets, one)

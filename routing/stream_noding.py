@@ -351,12 +351,21 @@ def _pieces(
     _, _, seg = _GEOD.inv(xy[:-1, 0], xy[:-1, 1], xy[1:, 0], xy[1:, 1])
     seg = np.where(line_of[1:] == line_of[:-1], seg, 0.0)
     cum = np.concatenate([[0.0], np.cumsum(seg)])
-    del seg
     length = cum[b] - cum[a]
     del cum
     u_vid, v_vid = vid[a], vid[b]
     good = length > 0
     a, b, piece_line, length = a[good], b[good], piece_line[good], length[good]
+    # each piece's geodesic length summed segment by segment, in line order: what the
+    # base network would measure on the forward line (same point pairs, same order)
+    n_seg = b - a
+    seg_pos = np.repeat(a - np.concatenate([[0], np.cumsum(n_seg)[:-1]]), n_seg) + np.arange(
+        int(n_seg.sum())
+    )
+    geodesic = np.bincount(
+        np.repeat(np.arange(len(a)), n_seg), weights=seg[seg_pos], minlength=len(a)
+    )
+    del seg, seg_pos
     u_vid, v_vid = u_vid[good], v_vid[good]
     used = np.unique(np.concatenate([u_vid, v_vid]))
     node_id = np.full(len(uniq), -1, dtype=np.int64)
@@ -397,4 +406,5 @@ def _pieces(
         labels=[],
         name=name[pl],
         names=[],
+        geodesic=geodesic[edge_piece],
     )

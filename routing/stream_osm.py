@@ -79,10 +79,18 @@ class _Ways:
         for col, key in zip(self.codes, ROAD_TAGS, strict=True):
             value = tags.get(key)
             col.append(-1 if value is None else self.tables[key].code(value))
-        self.refs.extend([n.ref for n in nodes])
-        self.x.extend([n.x for n in nodes])
-        self.y.extend([n.y for n in nodes])
+        _extend_nodes(nodes, self.refs, self.x, self.y)
         self.ends.append(len(self.refs))
+
+
+def _extend_nodes(nodes: Any, refs: Any, xs: Any, ys: Any) -> None:
+    """Append a way's node ids and fixed-point coordinates (one pass over its nodes)."""
+    ref_add, x_add, y_add = refs.append, xs.append, ys.append
+    for node in nodes:
+        loc = node.location
+        ref_add(node.ref)
+        x_add(loc.x)
+        y_add(loc.y)
 
 
 def _scan(path: Path) -> tuple[_Ways, list[tuple[dict[str, str], list[int], list[int], list[int]]]]:
@@ -109,10 +117,11 @@ def _scan(path: Path) -> tuple[_Ways, list[tuple[dict[str, str], list[int], list
                 ways.add(tags, way.nodes)
             if tags.get("route") == "ferry":
                 kept = {k: str(tags.get(k)) for k in wanted if tags.get(k) is not None}
-                nodes = way.nodes
-                ferries.append(
-                    (kept, [n.ref for n in nodes], [n.x for n in nodes], [n.y for n in nodes])
-                )
+                refs: list[int] = []
+                xs: list[int] = []
+                ys: list[int] = []
+                _extend_nodes(way.nodes, refs, xs, ys)
+                ferries.append((kept, refs, xs, ys))
     except (RuntimeError, OSError, ValueError) as exc:
         msg = f"cannot read OSM PBF {path}: {exc}"
         raise GraphBuildError(msg) from exc

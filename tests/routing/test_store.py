@@ -177,6 +177,11 @@ def test_bad_arrays_write_nothing(tmp_path: Path, small_build: NetworkBuild) -> 
         with pytest.raises(StoreError, match=message):
             write_store(folder, b, profiles, meta={})
     assert {f.name: f.stat().st_mtime_ns for f in (folder / NETWORK_DIR).iterdir()} == before
+    a_file = tmp_path / "graphs.npz"
+    a_file.write_text("x")
+    with pytest.raises(StoreError, match="is a file"):
+        write_store(a_file, base, small_build.profiles, meta={})
+    assert a_file.read_text() == "x"
 
 
 def test_derived_index_hooks(tmp_path: Path, small_build: NetworkBuild) -> None:
