@@ -140,9 +140,9 @@ def read_line_arrays(
     spec_name: str | None = None
     cols: dict[str, str] = {}
     if no_dbf is None:
-        spec_name, cols = _choose_columns(source, columns=columns, preset=preset)
+        spec_name, cols = _guarded(path, _choose_columns, source, columns=columns, preset=preset)
     wanted = sorted(set(cols.values()))
-    geo = _read_geometry_and_fields(source, wanted, batch_features)
+    geo = _guarded(path, _read_geometry_and_fields, source, wanted, batch_features)
     if geo.n_lines == 0:
         msg = f"{path} has no line geometries"
         raise GraphBuildError(msg)
@@ -198,6 +198,15 @@ def _detect(source: LineSource, names: pd.DataFrame) -> str:
         "columns={'highway': '<column>'} or preset='rbi'/'osm_shp'/'osm'"
     )
     raise GraphBuildError(msg)
+
+
+def _guarded(path: Path, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call ``fn``; a file that fails while being read is named in a GraphBuildError."""
+    try:
+        return fn(*args, **kwargs)
+    except VectorReadError as exc:
+        msg = f"cannot read road lines from {path.name}: {exc.reason}"
+        raise GraphBuildError(msg) from None
 
 
 @dataclass
