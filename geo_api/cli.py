@@ -354,6 +354,17 @@ def graph_build(
     ferries: Annotated[
         bool, typer.Option("--ferries/--no-ferries", help="add the database's ferry links")
     ] = False,
+    format_: Annotated[
+        int,
+        typer.Option(
+            "--format",
+            min=2,
+            max=3,
+            help="2: one compiled graph per profile (what the API loads today); 3: the "
+            "network store, all profiles built at once by the streaming build into "
+            "<folder>/network/ and <folder>/<profile>.npz",
+        ),
+    ] = 2,
 ) -> None:
     """Build, compile and save routable graphs from road files (never downloads).
 
@@ -380,6 +391,12 @@ def graph_build(
     if ferries:
         with make_engine(_ready_url(settings.database)).connect() as conn:
             links = ferries_from_db(conn)
+    if format_ == 3:
+        folder = out or settings.routing.graph_dir
+        if folder.suffix == ".npz":
+            raise _fail("with --format 3, --out names the graph folder (network/ goes in it)")
+        _build_store(source, folder, profile, links, label, preset, layer, dict(options))
+        return
     for name in profile:
         try:
             target = graph_path(out or settings.routing.graph_dir, name)
@@ -403,6 +420,48 @@ def graph_build(
             f"[green]{name}[/]: {compiled.n_nodes:,} nodes, {compiled.n_edges:,} edges "
             f"({len(links)} ferry links) compiled and saved in {seconds:.2f} s → {target}"
         )
+
+
+def _build_store(
+    source: list[Path],
+    folder: Path,
+    profiles: list[str],
+    links: list[Any],
+    label: list[str] | None,
+    preset: str | None,
+    layer: str | None,
+    options: dict[str, Any],
+) -> None:
+    """``graph build --format 3``: every profile at once into a network store."""
+    import json
+
+    from geo_api.networks import build_network_store
+    from routing.errors import RoutingError
+
+    try:
+        built, seconds = build_network_store(
+            source,
+            folder,
+            profiles=profiles,
+            ferries=links,
+            labels=label or None,
+            preset=preset,
+            layer=layer,
+            progress=True,
+            **options,
+        )
+    except RoutingError as exc:
+        raise _fail(str(exc)) from None
+    for made in built.profiles:
+        console.print(str(built.reports[made.profile]), markup=False, highlight=False)
+    meta = json.loads((folder / "network" / "meta.json").read_text())
+    counts = meta["counts"]
+    derived = ", ".join(f"{k} {v['status']}" for k, v in meta["derived"].items())
+    console.print(
+        f"[green]network store[/] (format {meta['format_version']}): {counts['nodes']:,} nodes, "
+        f"{counts['arcs']:,} arcs shared by {', '.join(profiles)} ({len(links)} ferry links; "
+        f"derived indexes: {derived}); written in {seconds:.2f} s → {folder}"
+    )
 
 
 @app.command("demo")

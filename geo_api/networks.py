@@ -30,7 +30,9 @@ from routing.compiled import FORMAT_VERSION, CompiledGraph
 from routing.errors import GraphBuildError, UnknownProfileError
 from routing.ferry import FerryLink
 from routing.network import Network, compile_and_save, graph_path, load_networks
-from routing.profiles import PROFILES, get_profile
+from routing.profiles import PROFILES, Profile, get_profile
+from routing.store import write_store
+from routing.stream_build import NetworkBuild, build_network
 
 log = logging.getLogger("lampung_geo.api")
 
@@ -166,14 +168,7 @@ def build_network_file(
         ``GraphBuildError`` for bad input (clear message naming the file or
         option), ``UnknownProfileError`` for an unknown profile.
     """
-    prof = get_profile(profile)
-    if prof.name == "motorcycle" and motorcycle_path_speed_kph is not None:
-        kph = motorcycle_path_speed_kph
-        if not (math.isfinite(kph) and kph >= 0):
-            msg = f"motorcycle_path_speed_kph must be >= 0 (0 bars paths), got {kph}"
-            raise GraphBuildError(msg)
-        speed = motorcycle_path_speed_kph if motorcycle_path_speed_kph > 0 else None
-        prof = replace(prof, path_speed_kph=speed)
+    prof = _profile(profile, motorcycle_path_speed_kph)
     graph, report = build_graph(
         [sources] if isinstance(sources, Path) else list(sources),
         profile=prof,
@@ -189,6 +184,79 @@ def build_network_file(
     started = time.perf_counter()
     compiled = compile_and_save(graph, out)
     return report, compiled, time.perf_counter() - started
+
+
+def _profile(name: str, motorcycle_path_speed_kph: float | None) -> Profile:
+    """A built-in profile, the motorcycle's path speed set from the settings."""
+    prof = get_profile(name)
+    if prof.name == "motorcycle" and motorcycle_path_speed_kph is not None:
+        kph = motorcycle_path_speed_kph
+        if not (math.isfinite(kph) and kph >= 0):
+            msg = f"motorcycle_path_speed_kph must be >= 0 (0 bars paths), got {kph}"
+            raise GraphBuildError(msg)
+        speed = motorcycle_path_speed_kph if motorcycle_path_speed_kph > 0 else None
+        prof = replace(prof, path_speed_kph=speed)
+    return prof
+
+
+def build_network_store(
+    sources: Path | Sequence[Path],
+    graph_dir: Path,
+    *,
+    profiles: Sequence[str],
+    ferries: Sequence[FerryLink] = (),
+    labels: Sequence[str] | None = None,
+    preset: str | None = None,
+    layer: str | None = None,
+    join_tolerance_m: float = JOIN_TOLERANCE_M,
+    min_component_km: float = MIN_COMPONENT_KM,
+    default_class: str | None = DEFAULT_CLASS,
+    motorcycle_path_speed_kph: float | None = None,
+    progress: bool = False,
+) -> tuple[NetworkBuild, float]:
+    """Build every profile at once with the streaming build and write a network store.
+
+    The store (format 3, ``docs/network-store.md``) is ``graph_dir/network/`` plus one
+    ``graph_dir/<profile>.npz`` per profile; ``graph_dir`` is replaced as a whole once
+    everything is written (format-2 files of other profiles in it are kept).
+
+    Parameters
+    ----------
+    sources, ferries, labels, preset, layer, join_tolerance_m, min_component_km,
+    default_class, motorcycle_path_speed_kph, progress
+        As for :func:`build_network_file`.
+    graph_dir
+        The graph folder.
+    profiles
+        The profiles to build (together: they share one base network).
+
+    Returns
+    -------
+    build, seconds
+        What was built (base arrays, profile times, one report per profile) and the
+        seconds the store took to write.
+
+    Raises
+    ------
+    routing.errors.RoutingError
+        As :func:`build_network_file`; ``StoreError`` if the store cannot be written.
+    """
+    profs = [_profile(name, motorcycle_path_speed_kph) for name in profiles]
+    built = build_network(
+        [sources] if isinstance(sources, Path) else list(sources),
+        profiles=profs,
+        labels=labels,
+        preset=preset,
+        layer=layer,
+        join_tolerance_m=join_tolerance_m,
+        min_component_km=min_component_km,
+        default_class=default_class,
+        ferry_links=ferries,
+        progress=progress,
+    )
+    started = time.perf_counter()
+    write_store(graph_dir, built.base, built.profiles, meta=built.meta)
+    return built, time.perf_counter() - started
 
 
 def build_demo_graphs(conn: Connection, graph_dir: Path) -> list[str]:

@@ -52,7 +52,7 @@ from routing.components import (
 )
 from routing.errors import GraphBuildError
 from routing.ferry import FerryLink, add_ferry_links
-from routing.loops import split_self_loops
+from routing.loops import loop_node_ids, loop_split_key, split_self_loops
 from routing.osm import ACCESS_TAGS
 from routing.profiles import FERRY_SPEED_KPH, Profile, get_profile
 from routing.report import BuildReport, SourceReport
@@ -335,7 +335,9 @@ def _apply_profile(raw: nx.MultiDiGraph, prof: Profile, report: BuildReport) -> 
         }
         kept.append((int(u), int(v), attrs))
     _fix_geometries(kept, xy)
-    kept, report.self_loops_split, loops_dropped = split_self_loops(kept, xy)
+    kept, report.self_loops_split, loops_dropped = split_self_loops(
+        kept, xy, node_ids=_loop_node_ids(raw, xy)
+    )
     if loops_dropped:
         report.notes.append(f"{loops_dropped:,} closed roads without any vertex apart dropped")
     lengths = np.maximum(_geodesic_lengths([a["geometry"] for *_, a in kept]), MIN_LENGTH_M)
@@ -354,6 +356,23 @@ def _apply_profile(raw: nx.MultiDiGraph, prof: Profile, report: BuildReport) -> 
     for rec in report.sources:
         rec.km_forbidden = forbidden_km.get(rec.index, 0.0)
     return graph
+
+
+def _loop_node_ids(
+    raw: nx.MultiDiGraph, xy: Mapping[int, tuple[float, float]]
+) -> dict[tuple[int, float, float], int]:
+    """Ids of the new nodes of *every* closed road of the raw graph (see routing.loops).
+
+    Numbered over all raw loops, not only those the profile keeps, so that a loop's
+    new node has one id in every profile.
+    """
+    keys = []
+    for u, _, data in nx.selfloop_edges(raw, data=True):
+        line = _oriented(data.get("geometry"), *xy[int(u)], *xy[int(u)])
+        key = loop_split_key(int(u), shapely.get_coordinates(line))
+        if key is not None:
+            keys.append(key)
+    return loop_node_ids(keys, first_id=max(xy) + 1 if xy else 0)
 
 
 def _fix_geometries(

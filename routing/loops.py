@@ -13,11 +13,17 @@ same coordinate (ties broken by coordinate, not by vertex order), get the
 same new node id (keyed by the loop's node and the split coordinate), and each
 half of one direction carries exactly the reversed coordinates of the
 opposite half of the other direction.
+
+New node ids are given by :func:`loop_node_ids` from *all* closed roads of the
+raw network, in the order of their keys ``(node id, lon, lat)``, so a loop's new
+node has the same id in every profile (a profile that bars one closed road does
+not renumber the others) and whatever the order in which edges are read. The
+base network shared by the profiles (:mod:`routing.stream_base`) relies on it.
 """
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
 import numpy as np
@@ -25,7 +31,7 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import LineString
 
-__all__ = ["split_self_loops"]
+__all__ = ["loop_node_ids", "loop_split_key", "split_self_loops"]
 
 _GEOD = Geod(ellps="WGS84")
 
@@ -51,9 +57,55 @@ def _split_index(coords: np.ndarray) -> int | None:
     return int(pick) + 1
 
 
+def loop_split_key(u: int, coords: np.ndarray) -> tuple[int, float, float] | None:
+    """
+    The key ``(node, lon, lat)`` of the vertex where a closed road is split.
+
+    Parameters
+    ----------
+    u
+        The loop's node id.
+    coords
+        The loop's lon/lat coordinates (first and last equal to the node's).
+
+    Returns
+    -------
+    tuple or None
+        The key, or None when the loop has no vertex apart from its node.
+    """
+    k = _split_index(coords) if len(coords) >= 3 else None
+    if k is None:
+        return None
+    return (int(u), float(coords[k, 0]), float(coords[k, 1]))
+
+
+def loop_node_ids(
+    keys: Iterable[tuple[int, float, float]], *, first_id: int
+) -> dict[tuple[int, float, float], int]:
+    """
+    Number the new nodes of split loops: ``first_id``, ``first_id + 1``, … by key order.
+
+    Parameters
+    ----------
+    keys
+        The split keys (see :func:`loop_split_key`) of every closed road of the raw
+        network (repeats are one node: both directions of a two-way loop).
+    first_id
+        The first new id (one more than the largest raw node id).
+
+    Returns
+    -------
+    dict
+        Key to node id.
+    """
+    return {key: first_id + i for i, key in enumerate(sorted(set(keys)))}
+
+
 def split_self_loops(
     edges: list[Edge],
     xy: MutableMapping[int, tuple[float, float]],
+    *,
+    node_ids: Mapping[tuple[int, float, float], int] | None = None,
 ) -> tuple[list[Edge], int, int]:
     """
     Replace every self-loop edge by two edges through a new node.
@@ -65,6 +117,9 @@ def split_self_loops(
         ``u`` to ``v`` whose ends equal the node coordinates.
     xy
         Node id to ``(lon, lat)``; new nodes are added to it.
+    node_ids
+        The ids of the new nodes by split key (see :func:`loop_node_ids`); by
+        default they are numbered from ``max(xy) + 1`` in key order of these edges.
 
     Returns
     -------
@@ -76,8 +131,15 @@ def split_self_loops(
     """
     if not any(u == v for u, v, _ in edges):
         return edges, 0, 0
-    next_id = max(xy) + 1 if xy else 0
-    new_node: dict[tuple[int, float, float], int] = {}
+    if node_ids is None:
+        keys = []
+        for u, v, attrs in edges:
+            geom = attrs.get("geometry")
+            if u == v and geom is not None:
+                key = loop_split_key(u, shapely.get_coordinates(geom))
+                if key is not None:
+                    keys.append(key)
+        node_ids = loop_node_ids(keys, first_id=max(xy) + 1 if xy else 0)
     out: list[Edge] = []
     split = dropped = 0
     for u, v, attrs in edges:
@@ -90,13 +152,9 @@ def split_self_loops(
         if k is None:
             dropped += 1
             continue
-        x, y = float(coords[k, 0]), float(coords[k, 1])
-        key = (u, x, y)
-        if key not in new_node:
-            new_node[key] = next_id
-            xy[next_id] = (x, y)
-            next_id += 1
-        w = new_node[key]
+        key = (int(u), float(coords[k, 0]), float(coords[k, 1]))
+        w = node_ids[key]
+        xy[w] = (key[1], key[2])
         out.append((u, w, {**attrs, "geometry": LineString(coords[: k + 1])}))
         out.append((w, u, {**attrs, "geometry": LineString(coords[k:])}))
         split += 1

@@ -314,19 +314,34 @@ def _add_pbf_ferries(graph: nx.MultiDiGraph, ferries: Any) -> tuple[int, int]:
             forward = LineString(coords)
             attrs = {
                 "highway": "ferry",
-                "name": str(tags.get("name") or row.get("name") or ""),
+                "name": str(_tag(row, tags, "name") or ""),
                 "ferry": True,
                 "oneway": False,
-                "duration_min": parse_duration_minutes(tags.get("duration")),
-                "motor_vehicle": tags.get("motor_vehicle"),
-                "motorcar": tags.get("motorcar"),
-                "foot": tags.get("foot"),
+                "duration_min": parse_duration_minutes(_tag(row, tags, "duration")),
+                "motor_vehicle": _tag(row, tags, "motor_vehicle"),
+                "motorcar": _tag(row, tags, "motorcar"),
+                "foot": _tag(row, tags, "foot"),
                 "osmid": row.get("id"),
             }
             # length is measured on the geometry by the builder
             graph.add_edge(u, v, geometry=forward, length=None, **attrs)
             graph.add_edge(v, u, geometry=forward.reverse(), length=None, **attrs)
     return parsed, skipped
+
+
+def _tag(row: Any, tags: dict[str, Any], key: str) -> Any:
+    """A ferry way's tag: from the ``tags`` JSON, else from its own column.
+
+    pyrosm keeps the tags it knows for ``route`` relations (``duration``, ``foot``, ...)
+    as columns and leaves only the others in ``tags``; reading ``tags`` alone lost
+    a ferry's ``duration`` and ``foot``.
+    """
+    value = tags.get(key)
+    if value is None:
+        value = row.get(key)
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return value
 
 
 def _tags(raw: Any) -> dict[str, Any]:

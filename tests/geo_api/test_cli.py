@@ -334,3 +334,35 @@ def test_graph_build_missing_dbf_cli(tmp_path: Path):
     assert bad.exit_code == 1 and "not a routable" in bad.output
     mixed = runner.invoke(app, ["graph", "build", str(files[0]), str(tmp_path / "x.osm.pbf")])
     assert mixed.exit_code == 1 and "not found" in mixed.output
+
+
+def test_graph_build_format3_cli(tmp_path: Path):
+    """``--format 3``: all profiles at once into one network store (network/ + profiles)."""
+    from routing.compiled import load_compiled
+    from routing.store import read_store
+
+    files = _two_kabupaten(tmp_path)
+    graphs = tmp_path / "graphs"
+    args = ["graph", "build", *map(str, files), "--min-component-km", "0", "--out", str(graphs)]
+    old = runner.invoke(app, [*args, "--profile", "truck"])  # format 2 (the default) first
+    assert old.exit_code == 0, old.output
+    result = runner.invoke(
+        app,
+        [*args, "--format", "3", "--profile", "motorcycle", "--profile", "car",
+         "--join-tolerance", "5", "--motorcycle-path-speed", "0"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "network store (format 3)" in result.output
+    assert "cch_order missing, snap missing" in result.output
+    assert "1 line ends joined across files (tolerance 5 m)" in result.output
+    store = read_store(graphs)
+    assert set(store.profiles) == {"motorcycle", "car"}
+    assert store.profiles["car"].report["joins"] == 1
+    assert load_compiled(graphs / "truck.npz").n_edges > 0  # the format-2 file is kept
+    # Jalan Setapak barred for motorcycles by the option, and cars never use it: a road
+    # no stored profile can use is not in the store
+    assert "path" not in set(store.network.highways)
+    bad = runner.invoke(app, [*args, "--format", "3", "--out", str(tmp_path / "x.npz")])
+    assert bad.exit_code == 1 and "graph folder" in bad.output
+    twice = runner.invoke(app, [*args, "--format", "3", "--profile", "car", "--profile", "car"])
+    assert twice.exit_code == 1 and "unique" in twice.output and "Traceback" not in twice.output

@@ -51,6 +51,19 @@ def helsinki_pbf_path() -> Path:
 
 
 @pytest.fixture(scope="session")
+def rbi_folder_roads(shared_data_dir: Path) -> list[Path]:
+    """``JALAN_LN_50K.shp`` of the four real RBI folders (Mesuji's without a .dbf)."""
+    names = ("metro", "pringsewu", "pesawaran", "mesuji")
+    return [_need(shared_data_dir / "lampung" / "rbi" / n / "JALAN_LN_50K.shp") for n in names]
+
+
+@pytest.fixture(scope="session")
+def rbi_build_motorcycle(rbi_folder_roads: list[Path]) -> tuple[nx.MultiDiGraph, BuildReport]:
+    """The four RBI folders built together for motorcycles, once per session."""
+    return build_graph(rbi_folder_roads, profile="motorcycle")
+
+
+@pytest.fixture(scope="session")
 def jakarta_build_car(jakarta_roads_path: Path) -> tuple[nx.MultiDiGraph, BuildReport]:
     """Graph and report of Jakarta for the car profile, built once per session."""
     return build_graph(jakarta_roads_path, profile="car")

@@ -12,7 +12,6 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from routing.build import build_graph
 from routing.report import BuildReport
 from tests.conftest import shared_file
 from tests.routing.conftest import assert_graph_contract
@@ -34,8 +33,10 @@ def rbi_lines() -> dict[str, gpd.GeoDataFrame]:
 
 
 @pytest.fixture(scope="module")
-def rbi_build() -> tuple[nx.MultiDiGraph, BuildReport]:
-    return build_graph([_shp(f) for f in FOLDERS], profile="motorcycle")
+def rbi_build(
+    rbi_build_motorcycle: tuple[nx.MultiDiGraph, BuildReport],
+) -> tuple[nx.MultiDiGraph, BuildReport]:
+    return rbi_build_motorcycle
 
 
 def _endpoints(frame: gpd.GeoDataFrame) -> np.ndarray:
