@@ -28,7 +28,7 @@ from geo_api.errors import install_error_handlers
 from geo_api.middleware import install_middleware
 from geo_api.networks import load_all
 from geo_api.observability import Metrics, ObservabilityMiddleware, count_unadmitted_checkouts
-from geo_api.routers import coverage, features, health, logistics, routing, tiles, web
+from geo_api.routers import api_docs, coverage, features, health, logistics, routing, tiles, web
 from geo_api.schemas import install_openapi
 from geo_api.settings import DatabaseSettings, Settings
 from layers.db.cluster import PostgresCluster
@@ -106,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.admission = admission
@@ -120,4 +122,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(coverage.router)
     app.include_router(tiles.router)
     app.include_router(web.router)
+    app.include_router(api_docs.router)
     return app

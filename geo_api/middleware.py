@@ -70,19 +70,17 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 JSON_CSP = "default-src 'none'; frame-ancestors 'none'"
 """The policy of every non-HTML answer (JSON, GeoJSON, CSV, MVT, scripts)."""
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-    "worker-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-    "frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
-"""/docs and /redoc: FastAPI's Swagger UI and ReDoc come from jsDelivr with an inline
-start-up script; nothing on those pages is built from request data."""
+"""/docs (:mod:`geo_api.routers.api_docs`): Swagger UI from local files, started by our
+own script (no inline script); Swagger UI sets inline styles."""
 HTML_FALLBACK_CSP = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
-DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
+DOCS_PATHS = frozenset({"/docs"})
 SECURITY_HEADERS: dict[str, str] = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
