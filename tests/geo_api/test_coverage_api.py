@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import geopandas as gpd
@@ -117,7 +117,7 @@ def test_coverage_stats_json_csv_geojson(demo_client: TestClient):
 
 def _today_wib() -> str:
     """Today in WIB, computed here without zoneinfo: UTC + 7 hours."""
-    return (datetime.now(timezone.utc) + timedelta(hours=7)).date().isoformat()
+    return (datetime.now(UTC) + timedelta(hours=7)).date().isoformat()
 
 
 def _filename(r) -> str:
