@@ -227,13 +227,16 @@ def build_logistics_page(
     coms = [(c[0], _label(c, lang)) for c in commodities]
     vehs = [(v[0], _label(v, lang)) for v in vehicles]
     has = {p: p in endpoints for p in ("/logistics/plan", "/logistics/allocate", "/shipments")}
-    body = (
-        '<form id="filter-form" class="form" data-nosubmit>'
-        + _select("commodity", t["commodity"], [("", t["all"]), *coms])
-        + "</form>"
-        f'<div id="legend" class="legend" aria-label="{escape(t["legend"])}"></div>'
-        f'<h2 id="plan-title">{escape(t["plan_title"])}</h2>'
-        '<form id="plan-form" class="form" aria-labelledby="plan-title">'
+    months = [(str(i), t[f"month_{i}"]) for i in range(1, 13)]
+
+    def section(key: str, title: str, inner: str, *, open_: bool = False) -> str:
+        return (
+            f'<details id="sec-{key}" class="lx-section"{" open" if open_ else ""}>'
+            f'<summary><h2 id="{key}-title">{escape(title)}</h2></summary>{inner}</details>'
+        )
+
+    plan = (
+        '<form id="plan-form" class="form lx-grid" aria-labelledby="plan-title">'
         + _select("farm", t["origin_farm"], [])
         + _select("market", t["destination_market"], [])
         + _select("plan-commodity", t["commodity"], coms)
@@ -243,16 +246,66 @@ def build_logistics_page(
         + _select("vehicle", t["vehicle"], vehs, "medium_truck")
         + f'<div class="field"><label for="departure">{escape(t["departure"])}</label>'
         '<input id="departure" name="departure" type="datetime-local" required></div>'
-        + f'<div class="buttons"><button type="submit" id="plan">{escape(t["plan"])}</button>'
+        + f'<div class="buttons wide"><button type="submit" id="plan">{escape(t["plan"])}</button>'
         "</div></form>"
         + ("" if has["/logistics/plan"] else f'<p class="note">{escape(t["plan_fallback"])}</p>')
         + '<div id="plan-result" class="plan-result" aria-live="polite"></div>'
-        + ("" if has["/shipments"] else f'<p class="note">{escape(t["shipments_missing"])}</p>')
         + (
-            ""
-            if has["/logistics/allocate"]
-            else f'<p class="note">{escape(t["flows_missing"])}</p>'
+            '<p class="buttons"><button type="button" id="save-shipment" hidden>'
+            f"{escape(t['save_shipment'])}</button></p>"
+            '<p id="save-msg" class="msg" role="alert" hidden></p>'
+            if has["/shipments"]
+            else ""
         )
+    )
+    shipments = (
+        (
+            '<div id="signed-out"><form id="signin-form" class="form">'
+            f'<div class="field"><label for="api-key">{escape(t["api_key"])}</label>'
+            '<input id="api-key" name="api-key" type="password" autocomplete="off" '
+            'spellcheck="false" required></div>'
+            f'<p class="hint">{escape(t["api_key_hint"])}</p>'
+            f'<div class="buttons"><button type="submit" id="signin">{escape(t["signin"])}</button>'
+            "</div></form></div>"
+            '<div id="signed-in" hidden><p><span id="who"></span> '
+            f'<button type="button" id="signout" class="secondary">{escape(t["signout"])}</button>'
+            "</p></div>"
+            '<p id="ship-msg" class="msg" role="alert" hidden></p>'
+            f'<h3 id="shipments-title">{escape(t["shipments_list"])}</h3>'
+            '<ol id="shipments" class="results" aria-labelledby="shipments-title"></ol>'
+            '<div id="shipment-detail" class="detail" hidden aria-live="polite"></div>'
+        )
+        if has["/shipments"]
+        else f'<p class="note">{escape(t["shipments_missing"])}</p>'
+    )
+    allocation = (
+        (
+            '<form id="alloc-form" class="form lx-grid">'
+            + _select("month", t["month"], months)
+            + f'<div class="buttons"><button type="submit" id="allocate">'
+            f"{escape(t['allocate'])}</button></div></form>"
+            '<div id="alloc-summary" class="summary" aria-live="polite"></div>'
+            '<div id="flow-scale" class="scale"></div>'
+        )
+        if has["/logistics/allocate"]
+        else f'<p class="note">{escape(t["flows_missing"])}</p>'
+    )
+    static = escape(static_base)
+    body = (
+        f'<link rel="stylesheet" href="{static}/app/logistics.css">'
+        '<div class="lx">'
+        '<form id="filter-form" class="form lx-filter" data-nosubmit>'
+        + _select("commodity", t["commodity_map"], [("", t["all"]), *coms])
+        + "</form>"
+        + section("plan", t["plan_title"], plan, open_=True)
+        + section("shipments", t["layer_shipments"], shipments, open_=True)
+        + section("alloc", t["allocation_title"], allocation)
+        + section(
+            "legend",
+            t["legend"],
+            f'<div id="legend" class="legend" aria-label="{escape(t["legend"])}"></div>',
+        )
+        + "</div>"
     )
     title = t["logistics_title"]
     return _render(
