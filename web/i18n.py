@@ -356,6 +356,8 @@ _LOGISTICS_PLANNING: dict[str, dict[str, str]] = {
         "coverage_after": "Cakupan dengan {n} lokasi baru",
         "site_after": "cakupan menjadi {percent} %",
         "computing_sites": "Menghitung usulan lokasi…",
+        "find_sites": "Cari lokasi baru",
+        "no_uncovered": "tidak ada yang di luar batas",
     },
     "en": {
         "commodity_map": "Commodity on the map",
@@ -456,6 +458,8 @@ _LOGISTICS_PLANNING: dict[str, dict[str, str]] = {
         "coverage_after": "Coverage with {n} new sites",
         "site_after": "coverage becomes {percent} %",
         "computing_sites": "Finding new sites…",
+        "find_sites": "Find new sites",
+        "no_uncovered": "nobody beyond the threshold",
     },
 }
 for _lang, _extra in _LOGISTICS_PLANNING.items():

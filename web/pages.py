@@ -358,7 +358,9 @@ def build_planning_page(
     default_cat = "puskesmas" if any(c[0] == "puskesmas" for c in cats) else cats[0][0]
     paths = ("/coverage/stats", "/coverage/underserved", "/plan/sites")
     has = {p: p in endpoints for p in paths}
+    counts = [(str(n), str(n)) for n in (1, 2, 3, 5, 10)]
     body = (
+        f'<link rel="stylesheet" href="{escape(static_base)}/app/planning.css">'
         '<form id="planning-form" class="form">'
         + _select("category", t["category"], cats, default_cat)
         + _select("threshold", t["threshold"], [(str(m), str(m)) for m in thresholds], "30")
@@ -372,7 +374,16 @@ def build_planning_page(
         + ("" if has["/coverage/stats"] else f'<p class="note">{escape(t["coverage_missing"])}</p>')
         + f'<h2 id="legend-title">{escape(t["legend"])}</h2>'
         '<div id="legend" class="legend" aria-labelledby="legend-title"></div>'
-        f'<h2>{escape(t["download"])}</h2><p class="buttons">'
+        + (
+            f'<details id="sec-compare" class="pl-section"><summary>{escape(t["compare"])}'
+            '</summary><div id="compare" class="compare" aria-live="polite"></div></details>'
+            if has["/coverage/stats"]
+            else ""
+        )
+        + f'<h2 id="download-title">{escape(t["download"])}</h2>'
+        '<p id="download-what" class="hint"></p><p class="buttons">'
+        f'<a id="download-gpkg" class="button" href="#" download>{escape(t["download_gpkg"])}</a> '
+        f'<a id="download-png" class="button" href="#" download>{escape(t["download_png"])}</a> '
         f'<a id="download-geojson" class="button" href="#" download="coverage.geojson">'
         f"{escape(t['download_geojson'])}</a> "
         f'<a id="download-csv" class="button" href="#" download="coverage.csv">'
@@ -380,7 +391,15 @@ def build_planning_page(
         f'<h2 id="underserved-title">{escape(t["underserved"])}</h2>'
         '<ol id="underserved" class="results" aria-labelledby="underserved-title"></ol>'
         f'<h2 id="sites-title">{escape(t["sites"])}</h2>'
-        + ("" if has["/plan/sites"] else f'<p class="note">{escape(t["sites_missing"])}</p>')
+        + (
+            '<form id="sites-form" class="form pl-inline">'
+            + _select("site-count", t["sites_count"], counts, "5")
+            + f'<div class="buttons"><button type="submit" id="find-sites">'
+            f"{escape(t['find_sites'])}</button></div></form>"
+            '<div id="sites-summary" class="summary" aria-live="polite"></div>'
+            if has["/plan/sites"]
+            else f'<p class="note">{escape(t["sites_missing"])}</p>'
+        )
         + '<ol id="sites" class="results" aria-labelledby="sites-title"></ol>'
     )
     title = t["planning_title"]
