@@ -24,6 +24,16 @@
     return null;
   }
 
+  /* An API failure in the page's language: the server's own (English) words only on
+   * English pages. */
+  function problem(err) {
+    var t = LGEO.t;
+    if (!err.status) return t("err_network");
+    if (err.status === 503 || err.status === 429) return t("err_busy");
+    var desc = err.body && err.body.description;
+    return t("error") + (LGEO.cfg.lang === "en" && desc ? ": " + desc : " (" + err.status + ")");
+  }
+
   function csvCell(v) {
     if (v === null || v === undefined) return "";
     if (typeof v === "object") v = JSON.stringify(v);
@@ -190,7 +200,7 @@
             : '<li class="empty">' + LGEO.esc(t("underserved_none")) + "</li>";
         },
         function (err) {
-          LGEO.status(t("error") + ": " + err.message);
+          LGEO.status(problem(err));
         }
       );
     }
@@ -266,7 +276,7 @@
         },
         function (err) {
           if (mine !== sitesSeq) return;
-          summary.innerHTML = '<p class="msg error" role="alert">' + LGEO.esc(t("error") + ": " + err.message) + "</p>";
+          summary.innerHTML = '<p class="msg error" role="alert">' + LGEO.esc(problem(err)) + "</p>";
         }
       );
     }
@@ -365,7 +375,7 @@
         },
         function (err) {
           if (mine !== compareSeq) return;
-          box.innerHTML = '<p class="msg error" role="alert">' + LGEO.esc(t("error") + ": " + err.message) + "</p>";
+          box.innerHTML = '<p class="msg error" role="alert">' + LGEO.esc(problem(err)) + "</p>";
         }
       );
     }
@@ -393,7 +403,7 @@
           if (mine !== loadSeq) return null;
           areas.clearLayers();
           LGEO.el("legend").innerHTML = "";
-          LGEO.status(t("error") + ": " + err.message);
+          LGEO.status(problem(err));
           return null;
         });
       ranking();
