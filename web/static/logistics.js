@@ -687,6 +687,11 @@
       );
     }
 
+    /* The server's fixed English note of the creation event: "dibuat" already says it. */
+    function isCreatedNote(e) {
+      return (e.from_status === null || e.from_status === undefined) && e.note === "shipment created";
+    }
+
     function eventText(e) {
       if (e.from_status === null || e.from_status === undefined) return t("event_created") + ": " + t("status_" + e.to_status);
       if (e.from_status === e.to_status) return t("event_position");
@@ -723,7 +728,7 @@
           .map(function (e) {
             return (
               '<li data-to="' + LGEO.esc(e.to_status) + '"><time datetime="' + LGEO.esc(e.at) + '">' + LGEO.esc(LX.time(e.at)) +
-              "</time> " + LGEO.esc(eventText(e)) + (e.note ? " — " + LGEO.esc(e.note) : "") +
+              "</time> " + LGEO.esc(eventText(e)) + (e.note && !isCreatedNote(e) ? " — " + LGEO.esc(e.note) : "") +
               (e.actor ? ' <small>(' + LGEO.esc(t("by")) + " " + LGEO.esc(e.actor) + ")</small>" : "") + "</li>"
             );
           })
