@@ -124,9 +124,14 @@ def coverage_command(
     population_raster: RasterOpt = None,
     top: Annotated[int, typer.Option(help="underserved areas to list")] = 10,
 ) -> None:
-    """Population coverage per area: a GeoPackage and a PNG choropleth."""
+    """Population coverage per area: a GeoPackage and a PNG choropleth.
+
+    The files are named like the API's downloads (``coverage_<category>_<profile>_
+    <minutes>min_<level>_<date>``); see :mod:`geo_api.coverage_files`.
+    """
     from geo_api import coverage as cov
     from geo_api import coverage_output as out
+    from geo_api.coverage_files import file_stem, write_choropleth, write_geopackage
     from geo_api.params import check_level, parse_minutes
     from layers.errors import InvalidParameterError, LayersError
 
@@ -166,7 +171,7 @@ def coverage_command(
         task = bar.add_task("writing GeoPackage and PNG", total=None)
         rows = out.area_rows(result)
         out_dir.mkdir(parents=True, exist_ok=True)
-        stem = f"coverage_{category}_{net.profile}_{lvl}"
+        stem = file_stem(result)
         gpkg = out_dir / f"{stem}.gpkg"
         png = out_dir / f"{stem}.png"
         write_geopackage(result, rows, gpkg)
@@ -174,103 +179,6 @@ def coverage_command(
         bar.update(task, description="writing GeoPackage and PNG: done")
     _print_summary(result, rows, top)
     console.print(f"[green]wrote[/] {gpkg} and {png}")
-
-
-def write_geopackage(result: cov.CoverageResult, rows: list[dict[str, Any]], path: Path) -> None:
-    """Layers ``areas`` (coverage per area), ``cells`` (population grid) and ``service_points``."""
-    import geopandas as gpd
-    import h3
-    import numpy as np
-    import shapely
-
-    if path.exists():
-        path.unlink()
-    areas = gpd.GeoDataFrame(rows, geometry=result.areas.geoms, crs="EPSG:4326")
-    areas.to_file(path, layer="areas", driver="GPKG")
-    g = result.grid
-    hexes = [shapely.Polygon([(x, y) for y, x in h3.cell_to_boundary(c)]) for c in g.cells]
-    t = result.cell_times
-    cells = gpd.GeoDataFrame(
-        {
-            "h3": g.cells,
-            "population": g.population,
-            "minutes_to_nearest": np.where(np.isfinite(t), t / 60.0, np.nan),
-            "area_id": [result.areas.ids[i] if i >= 0 else None for i in result.cell_area],
-        },
-        geometry=hexes,
-        crs="EPSG:4326",
-    )
-    cells.to_file(path, layer="cells", driver="GPKG")
-    fac = result.facilities
-    if fac.rows:
-        pts = gpd.GeoDataFrame(
-            [
-                {"id": r["id"], "name": r["properties"].get("name"), "category": result.category}
-                for r in fac.rows
-            ],
-            geometry=gpd.points_from_xy([r["lon"] for r in fac.rows], [r["lat"] for r in fac.rows]),
-            crs="EPSG:4326",
-        )
-        pts.to_file(path, layer="service_points", driver="GPKG")
-
-
-def write_choropleth(result: cov.CoverageResult, rows: list[dict[str, Any]], path: Path) -> None:
-    """Percent covered per area, one map per threshold (mapclassify classes, legend)."""
-    import geopandas as gpd
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    areas = gpd.GeoDataFrame(rows, geometry=result.areas.geoms, crs="EPSG:4326")
-    n = len(result.minutes)
-    fig, axes = plt.subplots(1, n, figsize=(5.5 * n, 6), squeeze=False)
-    bins = [25, 50, 75, 90, 100]
-    fac = result.facilities
-    for ax, m in zip(axes[0], result.minutes, strict=True):
-        col = f"percent_{m:g}min"
-        areas[col] = areas[col].astype(float).fillna(0.0)
-        areas.plot(
-            column=col,
-            ax=ax,
-            scheme="UserDefined",
-            classification_kwds={"bins": bins},
-            cmap="RdYlGn",
-            edgecolor="#444444",
-            linewidth=0.4,
-            legend=True,
-            legend_kwds={
-                "title": "% covered",
-                "loc": "lower left",
-                "fontsize": 7,
-                "labels": ["under 25", "25 – 50", "50 – 75", "75 – 90", "90 – 100"],
-            },
-        )
-        if fac.rows:
-            ax.scatter(
-                [r["lon"] for r in fac.rows],
-                [r["lat"] for r in fac.rows],
-                s=4,
-                c="black",
-                label=result.category,
-            )
-        ax.set_title(f"within {m:g} min", fontsize=10)
-        ax.set_axis_off()
-    demo = " — DEMO data, not survey data" if result.demo else ""
-    fig.suptitle(
-        f"{result.category} coverage by {result.profile} per {result.level}{demo}", fontsize=12
-    )
-    fig.text(
-        0.5,
-        0.01,
-        f"population: {result.grid.areas.level} figures spread over H3 res "
-        f"{result.grid.resolution} cells by {result.grid.method.replace('_', ' ')} "
-        f"({len(result.grid.fallbacks)} area(s) fell back); travel time to the nearest point",
-        ha="center",
-        fontsize=7,
-    )
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
 
 
 def _print_summary(result: cov.CoverageResult, rows: list[dict[str, Any]], top: int) -> None:

@@ -176,14 +176,34 @@ def rows_csv(rows: list[dict[str, Any]]) -> str:
 
 
 def sites_body(
-    ans: SitingAnswer, *, category: str, profile: str, minutes: float, k: int
+    ans: SitingAnswer,
+    *,
+    category: str,
+    profile: str,
+    minutes: float,
+    k: int,
+    places: dict[str, list[str | None]] | None = None,
 ) -> dict[str, Any]:
-    """The answer of ``POST /plan/sites``: the sites as GeoJSON plus the solution's quality."""
+    """The answer of ``POST /plan/sites``: the sites as GeoJSON plus the solution's quality.
+
+    Sites come in the solver's order (``rank``): each adds ``newly_covered_population``
+    to the sites ranked before it and says the coverage with them all
+    (``covered_after``, ``percent_after``; the last one's is the answer's), and, with
+    ``places`` (level → one name per chosen site, in rank order), the kecamatan and
+    kabupaten it lies in.
+    """
     r = ans.result
     total = ans.population
     after = ans.covered_before + r.objective
+
+    def pct(v: float) -> float | None:
+        return round(100.0 * v / total, 2) if total > 0 else None
+
     feats = []
+    running = ans.covered_before
     for rank, (j, gain) in enumerate(zip(r.chosen, r.gains, strict=True), start=1):
+        running += gain
+        names = {lvl: (places or {}).get(lvl, []) for lvl in ("kecamatan", "kabupaten")}
         feats.append(
             {
                 "type": "Feature",
@@ -193,12 +213,17 @@ def sites_body(
                     "candidate": j,
                     "candidate_kind": ans.kind[j],
                     "newly_covered_population": round(gain),
+                    "kecamatan": names["kecamatan"][rank - 1]
+                    if rank <= len(names["kecamatan"])
+                    else None,
+                    "kabupaten": names["kabupaten"][rank - 1]
+                    if rank <= len(names["kabupaten"])
+                    else None,
+                    "covered_after": round(running),
+                    "percent_after": pct(running),
                 },
             }
         )
-
-    def pct(v: float) -> float | None:
-        return round(100.0 * v / total, 2) if total > 0 else None
 
     demo = ans.grid.demo or ans.facilities.demo
     return {

@@ -42,6 +42,7 @@ from routing.costing import (
 )
 from routing.errors import UnreachableError
 from routing.network import Network
+from routing.paths import Route
 from routing.schedule import FerrySchedule, next_departure
 from routing.snap import Snap
 from routing.trees import QuantityMatrix, cost_matrix, quantity_matrix
@@ -274,17 +275,21 @@ def compute_plan(conn: Connection, networks: dict[str, Network], inp: PlanInput)
     ]
     rows = {p["key"]: p for p in ld.cost_parameters(conn)}
     figures = [
-        {k: rows[key][k] for k in ("key", "value", "unit", "source")} for key in used if key in rows
+        figure({k: rows[key][k] for k in ("key", "value", "unit", "source")})
+        for key in used
+        if key in rows
     ]
     for link_id in quantities.ferry_crossings:
         link = links[link_id]
         figures.append(
-            {
-                "key": f"ferry_tariff.{link_id}.{vehicle.ferry_class}",
-                "value": float((link["tariffs"] or {}).get(vehicle.ferry_class, math.nan)),
-                "unit": "IDR/vehicle/crossing",
-                "source": link["tariff_source"],
-            }
+            figure(
+                {
+                    "key": f"ferry_tariff.{link_id}.{vehicle.ferry_class}",
+                    "value": float((link["tariffs"] or {}).get(vehicle.ferry_class, math.nan)),
+                    "unit": "IDR/vehicle/crossing",
+                    "source": link["tariff_source"],
+                }
+            )
         )
     return Plan(
         input=inp,
@@ -307,6 +312,31 @@ def compute_plan(conn: Connection, networks: dict[str, Network], inp: PlanInput)
         origin_snap=origin,
         market_snap=dest,
     )
+
+
+#: Which cost component a figure prices, by the start of its key.
+FIGURE_COMPONENTS = (
+    ("fuel_price.", "fuel"),
+    ("toll_per_km.", "toll"),
+    ("ferry_tariff.", "ferry"),
+    ("driver_cost_per_hour", "driver"),
+    ("co2_per_litre.", "co2"),
+)
+#: Words in a figure's source that make it an assumption rather than a published price.
+ASSUMPTION_WORDS = ("assumption", "approximate", "asumsi", "perkiraan")
+
+
+def figure(row: dict[str, Any]) -> dict[str, Any]:
+    """A figure used by a plan, with the cost component it prices and whether it is an
+    assumption (its source says ASSUMPTION or APPROXIMATE) rather than a published price.
+    """
+    key = str(row["key"])
+    source = str(row.get("source") or "").lower()
+    component = next((c for prefix, c in FIGURE_COMPONENTS if key.startswith(prefix)), None)
+    return row | {
+        "component": component,
+        "assumption": any(word in source for word in ASSUMPTION_WORDS),
+    }
 
 
 def ferry_capacity_t(link: dict[str, Any], *, share: float, days: int, payload_t: float) -> float:
@@ -340,6 +370,7 @@ class Allocation:
     days: int
     ferry_share: float
     off_network: dict[str, list[Any]]
+    routes: list[Route | None] = dataclasses.field(default_factory=list)
     month: int = 0
     year: int = 0
     fuel: str = "solar"
@@ -396,6 +427,9 @@ def allocate(
     )
     return Allocation(
         result=result,
+        routes=flow_routes(
+            net, [(f_on[fl.farm], m_on[fl.market]) for fl in result.flows], budget=budget
+        ),
         farms=fs,
         markets=ms,
         quantities=qm,
@@ -407,6 +441,30 @@ def allocate(
         ferry_share=ferry_share,
         off_network=off,
     )
+
+
+ROUTES_PER_CHECK = 32
+"""Flow routes computed between two budget checks."""
+
+
+def flow_routes(
+    net: Network, pairs: list[tuple[Snap, Snap]], *, budget: Budget = UNLIMITED
+) -> list[Route | None]:
+    """The fastest route of each (farm, market) pair, with its road and ferry legs.
+
+    One point-to-point query per flow (an LP's basic solution has at most farms +
+    market-commodities + ferry links flows, so a few hundred at most); ``None`` where
+    no route exists (a flow never takes such a pair: its cost is infinite).
+    """
+    routes: list[Route | None] = []
+    for i, (origin, dest) in enumerate(pairs):
+        if i % ROUTES_PER_CHECK == 0:
+            budget.check()
+        try:
+            routes.append(net.engine.route(origin, dest))
+        except UnreachableError:
+            routes.append(None)
+    return routes
 
 
 def allocate_from_db(

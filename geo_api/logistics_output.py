@@ -10,10 +10,17 @@ import math
 from typing import Any
 
 import numpy as np
+import shapely
 
 from geo_api.logistics import Allocation, Plan, PlanLeg
+from layers.shipments import next_statuses
 from routing.costing import TripCost
 from routing.geojson import ROUND, line, snap_json
+from routing.paths import Route
+
+#: Flow lines are simplified to about this many degrees (~100 m) for drawing: an
+#: allocation's map shows a province, and the exact route is one ``/logistics/plan`` away.
+FLOW_SIMPLIFY_DEG = 0.001
 
 __all__ = ["allocation_body", "cost_json", "plan_feature", "plan_properties", "shipment_feature"]
 
@@ -101,14 +108,16 @@ def allocation_body(ans: Allocation) -> dict[str, Any]:
     result, fs, ms, qm = ans.result, ans.farms, ans.markets, ans.quantities
     per_t, caps, vehicle = ans.cost_per_t, ans.ferry_capacity_t, ans.vehicle
     features = []
-    for fl in result.flows:
+    for k, fl in enumerate(result.flows):
         f, m = fs[fl.farm], ms[fl.market]
+        route = ans.routes[k] if k < len(ans.routes) else None
+        legs = _flow_legs(route) if route is not None else []
         features.append(
             {
                 "type": "Feature",
-                "geometry": line(
-                    [(float(f["lon"]), float(f["lat"])), (float(m["lon"]), float(m["lat"]))]
-                ),
+                "geometry": _simplified(route.coords)
+                if route is not None
+                else line([(float(f["lon"]), float(f["lat"])), (float(m["lon"]), float(m["lat"]))]),
                 "properties": {
                     "farm_id": int(f["id"]),
                     "farm": f["name"],
@@ -122,6 +131,7 @@ def allocation_body(ans: Allocation) -> dict[str, Any]:
                     "duration_s": round(float(qm.duration_s[fl.farm, fl.market]), 1),
                     "road_m": round(float(qm.road_m[fl.farm, fl.market]), 1),
                     "crosses_ferry": bool(np.any(qm.ferry[:, fl.farm, fl.market] > 0)),
+                    "legs": legs,
                 },
             }
         )
@@ -169,10 +179,35 @@ def allocation_body(ans: Allocation) -> dict[str, Any]:
                 "charged)",
                 "ferry capacity in tonnes = daily vehicles x freight share x days x payload",
                 "farm supply in a month = yearly production / number of harvest months",
-                "flows are drawn as straight lines farm → market; costs follow the road route",
+                "each flow's geometry is its fastest route (road, ferry, road) from the "
+                "routing engine, simplified to ~100 m for drawing; costs follow the same route",
             ],
         },
     }
+
+
+def _simplified(coords: list[tuple[float, float]]) -> dict[str, Any]:
+    """A route as a LineString simplified for drawing (end points kept)."""
+    if len(coords) < 3:
+        return line(coords)
+    geom = shapely.simplify(shapely.LineString(coords), FLOW_SIMPLIFY_DEG)
+    return line([(float(x), float(y)) for x, y in geom.coords])
+
+
+def _flow_legs(route: Route) -> list[dict[str, Any]]:
+    """A flow's route legs: mode, distance, driving/sailing time and the line."""
+    legs = []
+    for leg in route.legs:
+        item: dict[str, Any] = {
+            "mode": leg.mode,
+            "distance_m": round(leg.distance_m, 1),
+            "duration_s": round(leg.duration_s, 1),
+            "geometry": _simplified(leg.coords),
+        }
+        if leg.ferry_link_id is not None:
+            item["ferry_link_id"] = int(leg.ferry_link_id)
+        legs.append(item)
+    return legs
 
 
 def shipment_feature(
@@ -202,6 +237,7 @@ def shipment_feature(
             "version",
         )
     }
+    props["next_statuses"] = next_statuses(str(row["status"]))
     props["market"] = {"id": row["market_id"], "name": row["market_name"]}
     props["origin"] = {"lon": row["origin_lon"], "lat": row["origin_lat"]}
     if events is not None:

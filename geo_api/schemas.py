@@ -71,6 +71,8 @@ JSON = "application/json"
 GEOJSON = "application/geo+json"
 SCHEMA_JSON = "application/schema+json"
 CSV = "text/csv"
+GPKG = "application/geopackage+sqlite3"
+PNG = "image/png"
 HTML = "text/html"
 MVT = "application/vnd.mapbox-vector-tile"
 
@@ -447,12 +449,16 @@ class CoverageAreasGeoJSON(BaseModel):
 
 
 class SiteProperties(BaseModel):
-    """A proposed site."""
+    """A proposed site: its rank, where it lies, and what it adds."""
 
     rank: int
     candidate: int
     candidate_kind: str
     newly_covered_population: int
+    kecamatan: str | None = Field(description="the kecamatan it lies in (null: none loaded)")
+    kabupaten: str | None = Field(description="the kabupaten/kota it lies in")
+    covered_after: int = Field(description="people covered with this and the better sites")
+    percent_after: float | None = Field(description="the same as a share of the population")
 
 
 class SiteFeature(BaseModel):
@@ -558,6 +564,12 @@ class Figure(BaseModel):
     value: float
     unit: str | None
     source: str | None
+    component: Literal["fuel", "toll", "ferry", "driver", "co2"] | None = Field(
+        None, description="the cost component it prices"
+    )
+    assumption: bool = Field(
+        False, description="true: an assumption or approximation (its source says so)"
+    )
 
 
 class ShipmentEvent(BaseModel):
@@ -592,6 +604,9 @@ class ShipmentProperties(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+    next_statuses: list[str] = Field(
+        description="the statuses it may move to next, in lifecycle order ([] when final)"
+    )
     market: NamedRef
     origin: LonLatObject
     events: list[ShipmentEvent] | None = None
@@ -643,8 +658,18 @@ class PlanFeature(BaseModel):
     properties: PlanProperties
 
 
+class FlowLeg(BaseModel):
+    """A leg of a flow's route: road or ferry, simplified for drawing."""
+
+    mode: Literal["road", "ferry"]
+    distance_m: float
+    duration_s: float
+    geometry: LineString
+    ferry_link_id: int | None = None
+
+
 class FlowProperties(BaseModel):
-    """Tonnes sent from a farm to a market and what it costs."""
+    """Tonnes sent from a farm to a market, what it costs, and its route's legs."""
 
     farm_id: int
     farm: str
@@ -658,10 +683,11 @@ class FlowProperties(BaseModel):
     duration_s: float
     road_m: float
     crosses_ferry: bool
+    legs: list[FlowLeg] = Field(description="road, ferry, road: the route's legs")
 
 
 class FlowFeature(BaseModel):
-    """A flow as a straight line farm → market."""
+    """A flow along its fastest route farm → market (simplified to ~100 m)."""
 
     type: Literal["Feature"]
     geometry: LineString
@@ -739,6 +765,15 @@ class VehicleClasses(BaseModel):
     vehicle_classes: list[VehicleClass]
 
 
+class KeyInfo(BaseModel):
+    """``GET /logistics/key``: whose API key this is (never the key itself)."""
+
+    prefix: str
+    role: Literal["viewer", "planner", "admin"]
+    name: str | None
+    can_write: bool = Field(description="true for planner and admin: may change shipments")
+
+
 class Shipments(BaseModel):
     """``GET /shipments``: newest departure first."""
 
@@ -813,6 +848,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     CostParameters,
     CostParameter,
     VehicleClasses,
+    KeyInfo,
     Shipments,
     ShipmentFeature,
     ShipmentEvents,

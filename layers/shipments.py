@@ -74,6 +74,16 @@ class EventResult:
     replayed: bool
 
 
+def next_statuses(status: str) -> list[str]:
+    """The statuses a shipment in ``status`` may move to, in lifecycle order.
+
+    What a client should offer as the next steps (``[]`` for a final status); any
+    other status is refused with :class:`IllegalTransitionError`.
+    """
+    allowed_next = TRANSITIONS.get(status, frozenset())
+    return [s for s in SHIPMENT_STATUSES if s in allowed_next]
+
+
 def allowed(from_status: str, to_status: str | None) -> bool:
     """Whether ``from_status → to_status`` is legal (``None``: a position report)."""
     if to_status is None:
@@ -87,7 +97,7 @@ def check_transition(from_status: str, to_status: str | None) -> None:
         msg = f"unknown status {to_status!r}; statuses: {list(SHIPMENT_STATUSES)}"
         raise InvalidParameterError(msg, field="status")
     if not allowed(from_status, to_status):
-        nxt = sorted(TRANSITIONS[from_status])
+        nxt = next_statuses(from_status)
         if to_status is None:
             msg = f"a {from_status!r} shipment cannot report a position; it is not on the move"
         elif to_status == from_status:

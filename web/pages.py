@@ -227,13 +227,16 @@ def build_logistics_page(
     coms = [(c[0], _label(c, lang)) for c in commodities]
     vehs = [(v[0], _label(v, lang)) for v in vehicles]
     has = {p: p in endpoints for p in ("/logistics/plan", "/logistics/allocate", "/shipments")}
-    body = (
-        '<form id="filter-form" class="form" data-nosubmit>'
-        + _select("commodity", t["commodity"], [("", t["all"]), *coms])
-        + "</form>"
-        f'<div id="legend" class="legend" aria-label="{escape(t["legend"])}"></div>'
-        f'<h2 id="plan-title">{escape(t["plan_title"])}</h2>'
-        '<form id="plan-form" class="form" aria-labelledby="plan-title">'
+    months = [(str(i), t[f"month_{i}"]) for i in range(1, 13)]
+
+    def section(key: str, title: str, inner: str, *, open_: bool = False) -> str:
+        return (
+            f'<details id="sec-{key}" class="lx-section"{" open" if open_ else ""}>'
+            f'<summary><h2 id="{key}-title">{escape(title)}</h2></summary>{inner}</details>'
+        )
+
+    plan = (
+        '<form id="plan-form" class="form lx-grid" aria-labelledby="plan-title">'
         + _select("farm", t["origin_farm"], [])
         + _select("market", t["destination_market"], [])
         + _select("plan-commodity", t["commodity"], coms)
@@ -243,16 +246,66 @@ def build_logistics_page(
         + _select("vehicle", t["vehicle"], vehs, "medium_truck")
         + f'<div class="field"><label for="departure">{escape(t["departure"])}</label>'
         '<input id="departure" name="departure" type="datetime-local" required></div>'
-        + f'<div class="buttons"><button type="submit" id="plan">{escape(t["plan"])}</button>'
+        + f'<div class="buttons wide"><button type="submit" id="plan">{escape(t["plan"])}</button>'
         "</div></form>"
         + ("" if has["/logistics/plan"] else f'<p class="note">{escape(t["plan_fallback"])}</p>')
         + '<div id="plan-result" class="plan-result" aria-live="polite"></div>'
-        + ("" if has["/shipments"] else f'<p class="note">{escape(t["shipments_missing"])}</p>')
         + (
-            ""
-            if has["/logistics/allocate"]
-            else f'<p class="note">{escape(t["flows_missing"])}</p>'
+            '<p class="buttons"><button type="button" id="save-shipment" hidden>'
+            f"{escape(t['save_shipment'])}</button></p>"
+            '<p id="save-msg" class="msg" role="alert" hidden></p>'
+            if has["/shipments"]
+            else ""
         )
+    )
+    shipments = (
+        (
+            '<div id="signed-out"><form id="signin-form" class="form">'
+            f'<div class="field"><label for="api-key">{escape(t["api_key"])}</label>'
+            '<input id="api-key" name="api-key" type="password" autocomplete="off" '
+            'spellcheck="false" required></div>'
+            f'<p class="hint">{escape(t["api_key_hint"])}</p>'
+            f'<div class="buttons"><button type="submit" id="signin">{escape(t["signin"])}</button>'
+            "</div></form></div>"
+            '<div id="signed-in" hidden><p><span id="who"></span> '
+            f'<button type="button" id="signout" class="secondary">{escape(t["signout"])}</button>'
+            "</p></div>"
+            '<p id="ship-msg" class="msg" role="alert" hidden></p>'
+            f'<h3 id="shipments-title">{escape(t["shipments_list"])}</h3>'
+            '<ol id="shipments" class="results" aria-labelledby="shipments-title"></ol>'
+            '<div id="shipment-detail" class="detail" hidden aria-live="polite"></div>'
+        )
+        if has["/shipments"]
+        else f'<p class="note">{escape(t["shipments_missing"])}</p>'
+    )
+    allocation = (
+        (
+            '<form id="alloc-form" class="form lx-grid">'
+            + _select("month", t["month"], months)
+            + f'<div class="buttons"><button type="submit" id="allocate">'
+            f"{escape(t['allocate'])}</button></div></form>"
+            '<div id="alloc-summary" class="summary" aria-live="polite"></div>'
+            '<div id="flow-scale" class="scale"></div>'
+        )
+        if has["/logistics/allocate"]
+        else f'<p class="note">{escape(t["flows_missing"])}</p>'
+    )
+    static = escape(static_base)
+    body = (
+        f'<link rel="stylesheet" href="{static}/app/logistics.css">'
+        '<div class="lx">'
+        '<form id="filter-form" class="form lx-filter" data-nosubmit>'
+        + _select("commodity", t["commodity_map"], [("", t["all"]), *coms])
+        + "</form>"
+        + section("plan", t["plan_title"], plan, open_=True)
+        + section("shipments", t["layer_shipments"], shipments, open_=True)
+        + section("alloc", t["allocation_title"], allocation)
+        + section(
+            "legend",
+            t["legend"],
+            f'<div id="legend" class="legend" aria-label="{escape(t["legend"])}"></div>',
+        )
+        + "</div>"
     )
     title = t["logistics_title"]
     return _render(
@@ -305,7 +358,9 @@ def build_planning_page(
     default_cat = "puskesmas" if any(c[0] == "puskesmas" for c in cats) else cats[0][0]
     paths = ("/coverage/stats", "/coverage/underserved", "/plan/sites")
     has = {p: p in endpoints for p in paths}
+    counts = [(str(n), str(n)) for n in (1, 2, 3, 5, 10)]
     body = (
+        f'<link rel="stylesheet" href="{escape(static_base)}/app/planning.css">'
         '<form id="planning-form" class="form">'
         + _select("category", t["category"], cats, default_cat)
         + _select("threshold", t["threshold"], [(str(m), str(m)) for m in thresholds], "30")
@@ -319,7 +374,16 @@ def build_planning_page(
         + ("" if has["/coverage/stats"] else f'<p class="note">{escape(t["coverage_missing"])}</p>')
         + f'<h2 id="legend-title">{escape(t["legend"])}</h2>'
         '<div id="legend" class="legend" aria-labelledby="legend-title"></div>'
-        f'<h2>{escape(t["download"])}</h2><p class="buttons">'
+        + (
+            f'<details id="sec-compare" class="pl-section"><summary>{escape(t["compare"])}'
+            '</summary><div id="compare" class="compare" aria-live="polite"></div></details>'
+            if has["/coverage/stats"]
+            else ""
+        )
+        + f'<h2 id="download-title">{escape(t["download"])}</h2>'
+        '<p id="download-what" class="hint"></p><p class="buttons">'
+        f'<a id="download-gpkg" class="button" href="#" download>{escape(t["download_gpkg"])}</a> '
+        f'<a id="download-png" class="button" href="#" download>{escape(t["download_png"])}</a> '
         f'<a id="download-geojson" class="button" href="#" download="coverage.geojson">'
         f"{escape(t['download_geojson'])}</a> "
         f'<a id="download-csv" class="button" href="#" download="coverage.csv">'
@@ -327,7 +391,15 @@ def build_planning_page(
         f'<h2 id="underserved-title">{escape(t["underserved"])}</h2>'
         '<ol id="underserved" class="results" aria-labelledby="underserved-title"></ol>'
         f'<h2 id="sites-title">{escape(t["sites"])}</h2>'
-        + ("" if has["/plan/sites"] else f'<p class="note">{escape(t["sites_missing"])}</p>')
+        + (
+            '<form id="sites-form" class="form pl-inline">'
+            + _select("site-count", t["sites_count"], counts, "5")
+            + f'<div class="buttons"><button type="submit" id="find-sites">'
+            f"{escape(t['find_sites'])}</button></div></form>"
+            '<div id="sites-summary" class="summary" aria-live="polite"></div>'
+            if has["/plan/sites"]
+            else f'<p class="note">{escape(t["sites_missing"])}</p>'
+        )
         + '<ol id="sites" class="results" aria-labelledby="sites-title"></ol>'
     )
     title = t["planning_title"]

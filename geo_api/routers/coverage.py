@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import ConfigDict, Field
@@ -12,6 +13,7 @@ from sqlalchemy import Connection
 from data.budget import Budget
 from data.reference import CATEGORY_CODES
 from geo_api import coverage as cov
+from geo_api import coverage_files as files
 from geo_api import coverage_output as out
 from geo_api import schemas as sc
 from geo_api.caches import Caches
@@ -44,6 +46,7 @@ from geo_api.params import (
 )
 from geo_api.settings import Settings
 from layers.errors import InvalidParameterError
+from layers.population_areas import NoAreasError, areas_at_level, assign_areas
 from routing.network import Network
 from routing.profiles import PROFILES
 
@@ -159,6 +162,13 @@ def _stats(
     )
 
 
+FORMATS = ("json", "csv", "geojson", "gpkg", "png")
+
+
+def _attachment(stem: str, ext: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{stem}.{ext}"'}
+
+
 @router.get(
     "/coverage/stats",
     summary="Population coverage per area",
@@ -169,9 +179,27 @@ def _stats(
             sc.JSON: sc.CoverageStats,
             sc.CSV: {"type": "string", "description": "one row per area (f=csv)"},
             sc.GEOJSON: sc.CoverageAreasGeoJSON,
+            sc.GPKG: {
+                "type": "string",
+                "format": "binary",
+                "description": "GeoPackage (f=gpkg): layers areas, cells, service_points, about",
+            },
+            sc.PNG: {
+                "type": "string",
+                "format": "binary",
+                "description": "choropleth, one map per threshold, fixed classes (f=png)",
+            },
         },
         *COVERAGE_ERRORS,
-        description="JSON (f=json), CSV (f=csv) or GeoJSON with the areas (f=geojson)",
+        description="JSON (f=json), CSV (f=csv), GeoJSON with the areas (f=geojson), a "
+        "GeoPackage (f=gpkg) or a PNG map (f=png); files are named "
+        "coverage_<category>_<profile>_<minutes>min_<level>_<date>",
+        headers={
+            "Content-Disposition": {
+                "description": "attachment with the file name (every format but json)",
+                "schema": {"type": "string"},
+            }
+        },
     ),
 )
 def coverage_stats(
@@ -186,8 +214,8 @@ def coverage_stats(
     f: Annotated[
         str,
         Query(
-            description="json, csv or geojson",
-            json_schema_extra=sc.enum(["json", "csv", "geojson"]),
+            description="json, csv, geojson, gpkg (GeoPackage) or png (choropleth map)",
+            json_schema_extra=sc.enum(FORMATS),
         ),
     ] = "json",
     rank_minutes: Annotated[
@@ -200,16 +228,28 @@ def coverage_stats(
         ),
     ] = None,
     assume_population: AssumeQ = None,
+    lang: Annotated[
+        str,
+        Query(
+            description="language of the PNG's texts: id or en",
+            json_schema_extra=sc.enum(["id", "en"]),
+        ),
+    ] = "en",
 ) -> Response:
     """Population, covered population, percent covered, median and p90 travel time.
 
     Population is spread over H3 cells (see ``population_model``); one multi-source
     search per request covers all thresholds. ``underserved_rank`` 1 is the area with
-    the most people beyond ``rank_minutes`` (default: the smallest threshold).
+    the most people beyond ``rank_minutes`` (default: the smallest threshold). Every
+    format is made from the same result; files carry the category, profile,
+    threshold(s), level and date (WIB) in their name.
     """
-    if f not in ("json", "csv", "geojson"):
-        msg = f"f must be json, csv or geojson, got {f!r}"
+    if f not in FORMATS:
+        msg = f"f must be one of {', '.join(FORMATS)}, got {f!r}"
         raise InvalidParameterError(msg, field="f")
+    if lang not in files.LABELS:
+        msg = f"lang must be id or en, got {lang!r}"
+        raise InvalidParameterError(msg, field="lang")
     result = _stats(
         net,
         settings,
@@ -223,18 +263,33 @@ def coverage_stats(
         budget=budget,
     )
     rows = out.area_rows(result)
-    name = f"coverage_{category}_{result.profile}_{result.level}"
+    day = files.today_wib()
+    stem = files.file_stem(result, day=day)
     if f == "csv":
         return Response(
             out.rows_csv(rows),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+            headers=_attachment(stem, "csv"),
         )
     if f == "geojson":
         return JSONResponse(
             out.area_geojson(result, rows),
             media_type="application/geo+json",
-            headers={"Content-Disposition": f'attachment; filename="{name}.geojson"'},
+            headers=_attachment(stem, "geojson"),
+        )
+    if f == "gpkg":
+        budget.check()
+        return Response(
+            files.geopackage_bytes(result, rows, day=day),
+            media_type=sc.GPKG,
+            headers=_attachment(stem, "gpkg"),
+        )
+    if f == "png":
+        budget.check()
+        return Response(
+            files.choropleth_png(result, rows, lang=lang, day=day),
+            media_type=sc.PNG,
+            headers=_attachment(stem, "png"),
         )
     return JSONResponse(out.stats_body(result, rows))
 
@@ -258,7 +313,11 @@ def coverage_underserved(
     limit: Annotated[int, Query(ge=1, le=1000, description="how many areas")] = 10,
     assume_population: AssumeQ = None,
 ) -> dict[str, Any]:
-    """The areas with the most people beyond ``minutes`` of the nearest service point."""
+    """The areas with the most people beyond ``minutes`` of the nearest service point.
+
+    Areas where nobody is beyond ``minutes`` are left out (they are not underserved),
+    so the list may be shorter than ``limit``, or empty.
+    """
     result = _stats(
         net,
         settings,
@@ -273,7 +332,8 @@ def coverage_underserved(
         single=True,
     )
     rows = out.area_rows(result)
-    ranked = [rows[i] for i in result.ranking()[:limit]]
+    key = f"uncovered_{result.minutes[0]:g}min"
+    ranked = [rows[i] for i in result.ranking() if rows[i][key] > 0][:limit]
     body = out.stats_body(result, ranked)
     body["numberReturned"] = len(ranked)
     return body
@@ -326,7 +386,9 @@ def plan_sites(
     """Propose ``count`` new sites that newly cover the most people within ``minutes``.
 
     Greedy plus an exact MILP (HiGHS) when the instance is small enough; the answer
-    states the bound and the optimality gap. Capacity is not modelled.
+    states the bound and the optimality gap. Capacity is not modelled. Each site says
+    the kecamatan and kabupaten it lies in and the coverage with it and the sites
+    ranked before it.
     """
     mins = parse_minutes(f"{body.minutes}", single=True)[0]
     if body.candidates is not None:
@@ -345,6 +407,30 @@ def plan_sites(
         population_raster=settings.population.raster,
         budget=budget,
     )
+    chosen = answer.result.chosen
     return out.sites_body(
-        answer, category=body.category, profile=net.profile, minutes=mins, k=body.count
+        answer,
+        category=body.category,
+        profile=net.profile,
+        minutes=mins,
+        k=body.count,
+        places=site_places(
+            conn, [answer.lons[j] for j in chosen], [answer.lats[j] for j in chosen]
+        ),
     )
+
+
+def site_places(
+    conn: Connection, lons: list[float], lats: list[float]
+) -> dict[str, list[str | None]]:
+    """The kecamatan and kabupaten name of each point (None outside all, or none loaded)."""
+    places: dict[str, list[str | None]] = {}
+    for level in ("kecamatan", "kabupaten"):
+        try:
+            table = areas_at_level(conn, level)
+        except NoAreasError:
+            places[level] = [None] * len(lons)
+            continue
+        idx = assign_areas(np.asarray(lons, float), np.asarray(lats, float), table.geoms)
+        places[level] = [table.names[i] if i >= 0 else None for i in idx]
+    return places

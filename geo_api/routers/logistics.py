@@ -10,13 +10,13 @@ import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import ConfigDict, Field
 from sqlalchemy import Connection
 
 from data.reference import COMMODITIES
 from geo_api import schemas as sc
-from geo_api.auth import OptionalKey, PlannerKey, check_key
+from geo_api.auth import OptionalKey, PlannerKey, check_key, require_role
 from geo_api.deps import AllocationBudget, ConnectionDep, NetworksDep, write
 from geo_api.logistics import Plan, PlanInput, allocate_from_db, compute_plan, parse_time
 from geo_api.logistics_output import (
@@ -28,6 +28,7 @@ from geo_api.logistics_output import (
 from geo_api.params import check_lonlat
 from layers import logistics_data as ld
 from layers import shipments as sh
+from layers.apikeys import ApiKeyInfo, role_rank
 from layers.errors import InvalidParameterError
 from layers.logistics_models import SHIPMENT_STATUSES
 
@@ -291,6 +292,28 @@ def update_parameter(
 def vehicle_classes(conn: ConnectionDep) -> dict[str, Any]:
     """Payload, fuel use, toll group and ferry class (ASDP golongan) per vehicle class."""
     return {"vehicle_classes": list(ld.vehicle_classes(conn).values())}
+
+
+ViewerKey = Annotated[ApiKeyInfo, Depends(require_role("viewer"))]
+
+
+@router.get(
+    "/logistics/key",
+    summary="The API key's role (sign-in check)",
+    operation_id="apiKeyInfo",
+    response_model=None,
+    responses=sc.docs({sc.JSON: sc.KeyInfo}, 401, 403, 503),
+)
+def key_info(api_key: ViewerKey) -> dict[str, Any]:
+    """Who the ``X-API-Key`` belongs to: its prefix, role and name, and whether it may
+    change shipments (role planner or admin). The map page signs in with it; an unknown
+    or revoked key answers 401. Never returns the key itself."""
+    return {
+        "prefix": api_key.prefix,
+        "role": api_key.role,
+        "name": api_key.name,
+        "can_write": role_rank(api_key.role) >= role_rank("planner"),
+    }
 
 
 SHIPMENT_LINKS = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,6 +15,7 @@ import pytest
 import rasterio
 import shapely
 from fastapi.testclient import TestClient
+from PIL import Image
 from rasterio.transform import from_origin
 from shapely.geometry import shape
 from sqlalchemy import Engine, text
@@ -22,6 +25,7 @@ from data import facts
 from geo_api.app import create_app
 from geo_api.cli import app as cli_app
 from geo_api.settings import DatabaseSettings, PopulationSettings, RoutingSettings, Settings
+from layers.db.engine import make_engine
 from layers.demo import load_demo
 from layers.writer import SourceInfo, upsert_rows
 
@@ -109,6 +113,132 @@ def test_coverage_stats_json_csv_geojson(demo_client: TestClient):
     fc = r.json()
     assert fc["type"] == "FeatureCollection" and len(fc["features"]) == 15
     assert fc["features"][0]["geometry"]["type"] == "MultiPolygon"
+
+
+def _today_wib() -> str:
+    """Today in WIB, computed here without zoneinfo: UTC + 7 hours."""
+    return (datetime.now(UTC) + timedelta(hours=7)).date().isoformat()
+
+
+def _filename(r) -> str:
+    m = re.fullmatch(r'attachment; filename="([^"]+)"', r.headers["content-disposition"])
+    assert m, r.headers["content-disposition"]
+    return m.group(1)
+
+
+def _class_rgb(percent: float | None) -> tuple[int, int, int]:
+    """The fixed classes < 50, 50-70, 70-85, 85-95, >= 95 % (OrRd), written out by hand."""
+    colors = ["#b30000", "#e34a33", "#fc8d59", "#fdcc8a", "#fef0d9"]
+    if percent is None:
+        hexa = "#cccccc"
+    else:
+        hexa = colors[(percent >= 50) + (percent >= 70) + (percent >= 85) + (percent >= 95)]
+    return int(hexa[1:3], 16), int(hexa[3:5], 16), int(hexa[5:7], 16)
+
+
+def test_coverage_files_gpkg_and_png(demo_client: TestClient, tmp_path: Path):
+    q = {"category": "puskesmas", "minutes": "30", "level": "kabupaten", "profile": "car"}
+    truth = demo_client.get("/coverage/stats", params=q).json()
+    day = _today_wib()
+    stem = f"coverage_puskesmas_car_30min_kabupaten_{day}"
+    for f in ("csv", "geojson"):
+        r = demo_client.get("/coverage/stats", params=q | {"f": f})
+        assert _filename(r) == f"{stem}.{f}"
+
+    r = demo_client.get("/coverage/stats", params=q | {"f": "gpkg"})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/geopackage+sqlite3"
+    assert _filename(r) == f"{stem}.gpkg"
+    path = tmp_path / _filename(r)
+    path.write_bytes(r.content)
+    areas = gpd.read_file(path, layer="areas")
+    assert areas.crs.to_epsg() == 4326
+    assert len(areas) == len(truth["areas"]) == 15
+    by_name = {a["name"]: a for a in truth["areas"]}
+    for _, row in areas.iterrows():
+        want = by_name[row["name"]]
+        assert row["population"] == want["population"]
+        assert row["percent_30min"] == pytest.approx(want["percent_30min"], abs=1e-9)
+        assert row["uncovered_30min"] == want["uncovered_30min"]
+    points = gpd.read_file(path, layer="service_points")
+    assert len(points) == truth["facilities"] + truth["facilities_off_network"]
+    cells = gpd.read_file(path, layer="cells")
+    assert cells["population"].sum() == pytest.approx(
+        sum(by_name[n]["population"] for n in by_name), rel=1e-3
+    )
+    about = dict(gpd.read_file(path, layer="about")[["key", "value"]].itertuples(index=False))
+    assert about["profile"] == "car" and about["minutes"] == "30" and about["date"] == day
+    assert about["demo"] == "true"
+
+    r = demo_client.get("/coverage/stats", params=q | {"f": "png", "lang": "id"})
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    assert _filename(r) == f"{stem}.png"
+    image = Image.open(io.BytesIO(r.content)).convert("RGB")
+    assert image.width > 400 and image.height > 400
+    colors = {c for _, c in image.getcolors(maxcolors=1_000_000)}
+    for a in truth["areas"]:  # every area's class colour is on the map
+        assert _class_rgb(a["percent_30min"]) in colors, a["name"]
+    english = demo_client.get("/coverage/stats", params=q | {"f": "png"}).content
+    assert english != r.content  # the texts follow lang
+
+    three = demo_client.get("/coverage/stats", params=q | {"f": "png", "minutes": "15,30,60"})
+    assert _filename(three) == f"coverage_puskesmas_car_15-30-60min_kabupaten_{day}.png"
+    wide = Image.open(io.BytesIO(three.content))
+    assert wide.width > 1.3 * image.width  # one map per threshold, side by side
+    bad = demo_client.get("/coverage/stats", params=q | {"f": "png", "lang": "fr"})
+    _err(bad, 400, "lang")
+
+
+def test_underserved_leaves_out_areas_with_nobody_uncovered(demo_client: TestClient):
+    q = {"category": "puskesmas", "minutes": "60", "level": "kecamatan"}
+    stats = demo_client.get("/coverage/stats", params=q).json()["areas"]
+    uncovered = sorted(
+        (a for a in stats if a["uncovered_60min"] > 0), key=lambda a: -a["uncovered_60min"]
+    )
+    assert 0 < len(uncovered) < len(stats)  # some kecamatan are fully covered
+    r = demo_client.get("/coverage/underserved", params=q | {"limit": 1000})
+    got = r.json()["areas"]
+    assert [a["id"] for a in got] == [a["id"] for a in uncovered]
+    assert all(a["uncovered_60min"] > 0 for a in got)
+    assert r.json()["numberReturned"] == len(uncovered)
+
+
+def test_sites_have_names_and_coverage_after(demo_client: TestClient, demo_url: str):
+    r = demo_client.post(
+        "/plan/sites",
+        json={"category": "puskesmas", "count": 3, "minutes": 30, "max_candidates": 120},
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    engine = make_engine(demo_url)
+    running = body["covered_before"]
+    try:
+        with engine.connect() as conn:
+            for f in body["features"]:
+                x, y = f["geometry"]["coordinates"]
+                names = dict(
+                    conn.execute(
+                        text(
+                            "SELECT level, name FROM admin_areas WHERE level IN "
+                            "('kecamatan', 'kabupaten') AND ST_Intersects(geom, "
+                            "ST_SetSRID(ST_MakePoint(:x, :y), 4326))"
+                        ),
+                        {"x": x, "y": y},
+                    ).all()
+                )
+                p = f["properties"]
+                assert p["kecamatan"] == names["kecamatan"]
+                assert p["kabupaten"] == names["kabupaten"]
+                running += p["newly_covered_population"]
+                assert p["covered_after"] == pytest.approx(running, abs=2)
+                assert p["percent_after"] == pytest.approx(
+                    100 * p["covered_after"] / body["population"], abs=0.01
+                )
+    finally:
+        engine.dispose()
+    assert body["features"][-1]["properties"]["covered_after"] == pytest.approx(
+        body["covered_after"], abs=2
+    )
 
 
 def test_underserved_ranking(demo_client: TestClient):
@@ -248,8 +378,10 @@ def test_cli_analyse_coverage_and_sites(demo_url: str, demo_graph_dir: Path, tmp
     r = runner.invoke(cli_app, [*args, "--out", str(tmp_path), "--resolution", "7"], env=env)
     assert r.exit_code == 0, r.output
     assert "Underserved kabupaten areas" in r.stdout and "DEMO" in r.stdout
-    gpkg = tmp_path / "coverage_puskesmas_motorcycle_kabupaten.gpkg"
-    png = tmp_path / "coverage_puskesmas_motorcycle_kabupaten.png"
+    # the same names as the API's downloads: threshold, profile, level and date in it
+    stem = f"coverage_puskesmas_motorcycle_15-30-60min_kabupaten_{_today_wib()}"
+    gpkg = tmp_path / f"{stem}.gpkg"
+    png = tmp_path / f"{stem}.png"
     assert png.stat().st_size > 10_000
     areas = gpd.read_file(gpkg, layer="areas")
     assert len(areas) == 15 and "percent_30min" in areas.columns

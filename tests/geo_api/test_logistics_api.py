@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -142,6 +143,63 @@ def test_allocation_meets_supply_demand_and_ferry(demo_client: TestClient):
     assert bad.status_code == 400 and bad.json()["field"] == "month"
 
 
+def _km(a: list[float], b: list[float]) -> float:
+    """Great-circle distance in km (haversine), written out here."""
+    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+
+def test_flows_follow_the_route_road_ferry_road(demo_client: TestClient):
+    body = demo_client.post("/logistics/allocate", json={"month": 3, "year": 2026}).json()
+    ports = {
+        f["properties"]["name"]: f["geometry"]["coordinates"]
+        for f in demo_client.get("/collections/ports/items").json()["features"]
+    }
+    bakauheni = next(c for n, c in ports.items() if "Bakauheni" in n)
+    merak = next(c for n, c in ports.items() if "Merak" in n)
+    farms = {
+        f["id"]: f["geometry"]["coordinates"]
+        for f in demo_client.get("/collections/farms/items", params={"limit": 1000}).json()[
+            "features"
+        ]
+    }
+    assert "straight" not in " ".join(body["summary"]["assumptions"])
+    for f in body["features"]:
+        p = f["properties"]
+        legs = p["legs"]
+        assert [leg["mode"] for leg in legs] == ["road", "ferry", "road"]
+        ferry = legs[1]["geometry"]["coordinates"]
+        # the crossing runs Bakauheni -> Merak, the road legs meet it there
+        assert _km(ferry[0], bakauheni) < 3 and _km(ferry[-1], merak) < 3
+        assert legs[0]["geometry"]["coordinates"][-1] == ferry[0]
+        assert legs[2]["geometry"]["coordinates"][0] == ferry[-1]
+        # the route starts at the farm (snapped to the nearest road) and is a real route
+        line = f["geometry"]["coordinates"]
+        assert _km(line[0], farms[p["farm_id"]]) < 5 and len(line) > 10
+        # the road legs' length is the allocation's own road distance (trees vs one query)
+        road = sum(leg["distance_m"] for leg in legs if leg["mode"] == "road")
+        assert road == pytest.approx(p["road_m"], rel=0.01)
+
+
+def test_figures_say_what_they_price_and_which_are_assumptions(demo_client: TestClient):
+    figures = {f["key"]: f for f in _plan(demo_client)["properties"]["figures"]}
+    assert (
+        figures["fuel_price.solar"] | {"component": "fuel", "assumption": False}
+        == (figures["fuel_price.solar"])
+    )
+    assert figures["driver_cost_per_hour"]["assumption"] is True  # "ASSUMPTION: about Rp …"
+    assert figures["driver_cost_per_hour"]["component"] == "driver"
+    assert figures["co2_per_litre.diesel"]["assumption"] is False  # IPCC default
+    ferry = next(f for k, f in figures.items() if k.startswith("ferry_tariff."))
+    assert ferry["component"] == "ferry" and ferry["assumption"] is True  # approximate
+    tolls = [f for k, f in figures.items() if k.startswith("toll_per_km.")]
+    assert tolls and all(f["component"] == "toll" and f["assumption"] for f in tolls)
+
+
 def test_parameters_and_vehicle_classes(demo_client: TestClient):
     params = demo_client.get("/logistics/parameters").json()
     keys = {p["key"]: p for p in params["parameters"]}
@@ -264,3 +322,62 @@ def test_shipment_lifecycle_over_http(writable):
     assert [f["properties"]["code"] for f in ogc["features"]] == ["CPN-001"]
     meta = client.get("/collections/shipments")
     assert meta.status_code == 200, meta.text
+
+
+# The lifecycle as the README draws it, written out by hand.
+LIFECYCLE = {
+    "planned": ["loading", "cancelled"],
+    "loading": ["in_transit", "cancelled"],
+    "in_transit": ["at_port", "arrived", "cancelled"],
+    "at_port": ["on_ferry", "cancelled"],
+    "on_ferry": ["arrived"],
+    "arrived": ["delivered"],
+    "delivered": [],
+    "cancelled": [],
+}
+
+
+def test_shipments_offer_exactly_their_allowed_next_steps(writable):
+    client, keys = writable
+    auth = {"X-API-Key": keys["planner"]}
+    sid = client.post("/shipments", json=PLAN, headers=auth).json()["id"]
+    path = ["planned", "loading", "in_transit", "at_port", "on_ferry", "arrived", "delivered"]
+    for i, status in enumerate(path):
+        shp = client.get(f"/shipments/{sid}").json()
+        assert shp["properties"]["status"] == status
+        offered = shp["properties"]["next_statuses"]
+        assert offered == LIFECYCLE[status]
+        # every status not offered is refused with 409 (brute force over all of them)
+        for other in LIFECYCLE:
+            if other not in offered:
+                r = client.patch(
+                    f"/shipments/{sid}",
+                    json={"status": other},
+                    headers=auth | {"Idempotency-Key": f"x-{status}-{other}"},
+                )
+                assert r.status_code == 409, (status, other, r.text)
+        if i + 1 < len(path):
+            r = client.patch(
+                f"/shipments/{sid}",
+                json={"status": path[i + 1]},
+                headers=auth | {"Idempotency-Key": f"step-{i}"},
+            )
+            assert r.status_code == 200, r.text
+            assert r.json()["shipment"]["properties"]["next_statuses"] == LIFECYCLE[path[i + 1]]
+    listed = client.get("/shipments").json()["features"]
+    assert all(
+        f["properties"]["next_statuses"] == LIFECYCLE[f["properties"]["status"]] for f in listed
+    )
+
+
+def test_key_info_says_the_role_and_never_the_key(writable):
+    client, keys = writable
+    assert client.get("/logistics/key").status_code == 401
+    bad = client.get("/logistics/key", headers={"X-API-Key": "lgk_000000000000_nope"})
+    assert bad.status_code == 401 and bad.json()["field"] == "X-API-Key"
+    for role in ("viewer", "planner", "admin"):
+        r = client.get("/logistics/key", headers={"X-API-Key": keys[role]})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["role"] == role and body["can_write"] is (role != "viewer")
+        assert keys[role] not in r.text and keys[role].startswith(f"lgk_{body['prefix']}_")

@@ -61,7 +61,13 @@ def test_content_types(spec: dict[str, Any]) -> None:
 
     assert media("/peta") == {"text/html"}
     assert media("/peta/perencanaan") == {"text/html"}
-    assert media("/coverage/stats") == {"application/json", "text/csv", "application/geo+json"}
+    assert media("/coverage/stats") == {
+        "application/json",
+        "text/csv",
+        "application/geo+json",
+        "application/geopackage+sqlite3",
+        "image/png",
+    }
     assert media("/collections/{collection_id}/tiles/{z}/{x}/{y}") == {
         "application/vnd.mapbox-vector-tile"
     }
@@ -134,6 +140,8 @@ def test_answers_match_their_models(demo_client: TestClient) -> None:
     _check(sc.CostParameters, c.get("/logistics/parameters"))
     _check(sc.VehicleClasses, c.get("/logistics/vehicle-classes"))
     _check(sc.Shipments, c.get("/shipments"))
+    png = c.get("/coverage/stats", params=q | {"f": "png"})
+    assert png.headers["content-type"] == "image/png" and png.content[:4] == b"\x89PNG"
     _check(sc.RoadLines, c.get("/roads", params={"limit": 5}))
     _check(sc.Health, c.get("/health"))
     error = c.get("/nearest", params={"lon": 0, "lat": 0, "category": "puskesmas"})
