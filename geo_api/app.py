@@ -28,7 +28,7 @@ from geo_api.errors import install_error_handlers
 from geo_api.middleware import install_middleware
 from geo_api.networks import load_all
 from geo_api.observability import Metrics, ObservabilityMiddleware, count_unadmitted_checkouts
-from geo_api.routers import coverage, features, health, logistics, routing, tiles, web
+from geo_api.routers import coverage, features, health, logistics, routing, search, tiles, web
 from geo_api.schemas import install_openapi
 from geo_api.settings import DatabaseSettings, Settings
 from layers.db.cluster import PostgresCluster
@@ -119,5 +119,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(logistics.router)
     app.include_router(coverage.router)
     app.include_router(tiles.router)
+    app.include_router(search.router)
     app.include_router(web.router)
     return app
