@@ -24,6 +24,7 @@ from fastapi import FastAPI
 
 from geo_api.admission import Admission
 from geo_api.caches import Caches
+from geo_api.compression import CompressionMiddleware
 from geo_api.errors import install_error_handlers
 from geo_api.middleware import install_middleware
 from geo_api.networks import load_all
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
     install_error_handlers(app)
     install_middleware(app, settings.api)
+    app.add_middleware(CompressionMiddleware)  # outermost: compresses what the rest made
     install_openapi(app)
     app.include_router(health.router)
     app.include_router(features.router)

@@ -84,6 +84,12 @@ class ErrorBody(BaseModel):
     field: str | None = Field(description="the parameter, body field or header at fault")
     reason: str = Field(description="same as description")
     row: int | None = Field(None, description="row of an uploaded file, when relevant")
+    distance_m: float | None = Field(
+        None, description="OffNetwork: how far the point is from the nearest road, in metres"
+    )
+    max_distance_m: float | None = Field(
+        None, description="OffNetwork: the snapping limit, in metres"
+    )
     errors: list[dict[str, Any]] | None = Field(
         None, description="every schema error of the request (400 from validation)"
     )

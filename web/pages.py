@@ -17,7 +17,7 @@ from typing import Any
 import folium
 from branca.element import Element, Figure
 
-from web.assets import page_css, page_js
+from web.assets import favicon_links, page_css, page_js
 from web.classify import COVERAGE, POPULATION
 from web.i18n import DATA_ATTRIBUTION, check_lang, texts
 
@@ -112,6 +112,7 @@ def _render(
     root = m.get_root()
     assert isinstance(root, Figure)
     root.header.add_child(Element(f"<title>{escape(title)} — lampung-geo</title>"), name="title")
+    root.header.add_child(Element(favicon_links(static_base=static_base)), name="favicon")
     root.html.add_child(Element(panel), name="lgeo_panel")
     cfg = config | {
         "page": page,
