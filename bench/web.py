@@ -8,6 +8,10 @@ tipg and measures:
 * ``page``: the time until ``/peta`` has drawn its layers (``body[data-ready]``, i.e.
   roads, boundaries and the capped service points of the view) in headless chromium,
   from navigation start; base-map tile requests are aborted (offline);
+* ``search``: ``GET /search`` over HTTP for typed, misspelt and partial names, on the
+  demo data and, when ``../shared/data/jakarta`` is there, after loading Jakarta's
+  kota, kecamatan, kelurahan and puskesmas into the same database (goal: < 50 ms
+  median and p95 per data set);
 * ``z10`` / ``z14``: MVT tiles over the points at zoom 10 and 14, every request a newly
   built tile (ours is asked with ``Cache-Control: no-cache`` so that its LRU is skipped)
   vs tipg's ``/collections/{id}/tiles/WebMercatorQuad/{z}/{x}/{y}``;
@@ -50,7 +54,14 @@ if __name__ == "__main__":
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
     sys.path.insert(0, str(ROOT))
 
-from bench._common import BenchDatabase, Server, start_server, stop_all, summarise  # noqa: E402
+from bench._common import (  # noqa: E402
+    BenchDatabase,
+    Server,
+    start_server,
+    stop_all,
+    summarise,
+    timed_get,
+)
 from bench.layers import (  # noqa: E402
     HEIGHT,
     LAT0,
@@ -82,6 +93,38 @@ BASELINE: dict[str, Any] = {
     "phone": {"median_ms": 1268, "wire_bytes": 950_514, "decoded_bytes": 944_762},
 }
 GOAL_CACHED_MS = 2.0
+GOAL_SEARCH_MS = 50.0
+JAKARTA = ROOT.parent / "shared" / "data" / "jakarta"
+SEARCH_QUERIES: dict[str, list[str]] = {
+    "demo": [
+        "Sukarame",
+        "sukarme",
+        "Way Halim",
+        "wayhalim",
+        "Kedaton",
+        "puskesmas kedaton",
+        "kantor camat",
+        "Metro",
+        "Rajabasa",
+        "teluk betung",
+        "Pringsewu",
+        "rsud",
+    ],
+    "jakarta": [
+        "Menteng",
+        "mentng",
+        "Tanah Abang",
+        "Kebayoran Baru",
+        "kebayoran",
+        "Cilandak",
+        "Kelapa Gading",
+        "pasar minggu",
+        "Senen",
+        "puskesmas kecamatan",
+        "cengkareng",
+        "ciracas",
+    ],
+}
 MVT = "application/vnd.mapbox-vector-tile"
 
 console = Console()
@@ -103,6 +146,96 @@ def load_demo_platform(url: str, graph_dir: Path) -> None:
             build_demo_graphs(conn, graph_dir)
     finally:
         engine.dispose()
+
+
+def load_jakarta(url: str) -> dict[str, int]:
+    """Jakarta's areas and puskesmas from ../shared/data (read only), through the ingest."""
+    from layers.db.engine import make_engine
+    from layers.ingest import ingest_file
+
+    files = [
+        ("kota.gpkg", "areas", {"KAB_NAME": "name"}, {"level": "kabupaten"}),
+        ("kecamatan.gpkg", "areas", {"KEC_NAME": "name"}, {"level": "kecamatan"}),
+        ("kelurahan.gpkg", "areas", {"KEL_NAME_1": "name"}, {"level": "desa"}),
+        ("puskesmas.geojson", "points", {"NAMOBJ": "name"}, {"category": "puskesmas"}),
+    ]
+    counts: dict[str, int] = {}
+    engine = make_engine(url, statement_timeout_ms=600_000)
+    try:
+        for name, kind, mapping, defaults in files:
+            with engine.connect() as conn:
+                result = ingest_file(
+                    conn,
+                    JAKARTA / name,
+                    kind=kind,  # type: ignore[arg-type]
+                    mapping=mapping,
+                    defaults=defaults,
+                    on_duplicate="renumber",
+                )
+            counts[name] = result.rows
+    finally:
+        engine.dispose()
+    return counts
+
+
+def time_search(base_url: str, queries: list[str], runs: int) -> dict[str, Any]:
+    """Each query ``runs`` times over HTTP (keep-alive), after one warm-up round."""
+    times: list[float] = []
+    per_query: dict[str, list[float]] = {q: [] for q in queries}
+    found = 0
+    with httpx.Client(base_url=base_url, timeout=30) as c:
+        for q in queries:
+            c.get("/search", params={"q": q})
+        for _ in range(runs):
+            for q in queries:
+                url = str(httpx.URL("/search", params={"q": q, "limit": 8}))
+                ms, r = timed_get(c, url)
+                r.raise_for_status()
+                found += bool(r.json()["features"])
+                times.append(ms)
+                per_query[q].append(ms)
+    return summarise(times) | {
+        "queries": len(queries),
+        "with_results": found / runs,
+        "median_ms_per_query": {q: round(statistics.median(v), 1) for q, v in per_query.items()},
+    }
+
+
+def run_search(url: str, base_url: str, runs: int) -> dict[str, Any]:
+    """Search timings on the demo data, then with Jakarta loaded too (when present)."""
+    out: dict[str, Any] = {"demo": time_search(base_url, SEARCH_QUERIES["demo"], runs)}
+    if JAKARTA.is_dir():
+        out["jakarta_loaded"] = load_jakarta(url)
+        out["jakarta"] = time_search(base_url, SEARCH_QUERIES["jakarta"], runs)
+    t = Table(title="GET /search over HTTP (typed, misspelt and partial names)")
+    for col in ("data", "queries", "with results", "median ms", "p95 ms", "max ms"):
+        t.add_column(col, justify="left" if col == "data" else "right")
+    for name in ("demo", "jakarta"):
+        if name in out:
+            v = out[name]
+            t.add_row(
+                name,
+                str(v["queries"]),
+                f"{v['with_results']:.0f}",
+                f"{v['median_ms']:.1f}",
+                f"{v['p95_ms']:.1f}",
+                f"{v['max_ms']:.1f}",
+            )
+    console.print(t)
+    return out
+
+
+def search_goals(search: dict[str, Any]) -> list[dict[str, Any]]:
+    """/search answers in < 50 ms (median and p95) on each data set."""
+    return [
+        {
+            "what": f"/search on {name} data < {GOAL_SEARCH_MS:.0f} ms (median and p95)",
+            "met": search[name]["median_ms"] < GOAL_SEARCH_MS
+            and search[name]["p95_ms"] < GOAL_SEARCH_MS,
+        }
+        for name in ("demo", "jakarta")
+        if name in search
+    ]
 
 
 def start_ours(url: str, port: int, log: Path, graph_dir: Path) -> Server:
@@ -558,7 +691,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument(
         "--only",
-        choices=("all", "page", "tiles"),
+        choices=("all", "page", "search", "tiles"),
         default="all",
         help="page: /peta in chromium only (no tipg, no generated points)",
     )
@@ -566,6 +699,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--requests", type=int, default=200, help="timed tiles per scenario")
     p.add_argument("--page-runs", type=int, default=10, help="timed loads of /peta per viewport")
     p.add_argument("--seed", type=int, default=42, help="seed of the workload")
+    p.add_argument("--search-runs", type=int, default=20, help="rounds of the search queries")
     p.add_argument("--database-url", help="use this PostGIS database instead of a private one")
     p.add_argument(
         "--output", type=Path, default=ROOT / "bench" / "results" / "web.json", help="JSON"
@@ -601,6 +735,10 @@ def main(argv: list[str] | None = None) -> int:
             out["page"] = time_page(ours.base_url, args.page_runs)
             print_page_report(out["page"])
             goals += page_goals(out["page"])
+        if args.only in ("all", "search"):
+            console.print("timing /search …")
+            out["search"] = run_search(url, ours.base_url, args.search_runs)
+            goals += search_goals(out["search"])
         if args.only in ("all", "tiles"):
             tiles = run_tiles(url, ours, folder, args)
             out["tiles"] = tiles["results"]

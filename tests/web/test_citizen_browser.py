@@ -123,7 +123,7 @@ def tap_map_at(s: Session, lon: float, lat: float, zoom: int) -> None:
     page = s.page
     page.evaluate(f"LGEO.map.setView([{lat}, {lon}], {zoom}, {{animate: false}})")
     page.evaluate("LGEO.map.panBy([0, LGEO.map.getSize().y / 2 - 200], {animate: false})")
-    page.wait_for_function("document.body.getAttribute('data-pending') === '0'")
+    page.wait_for_function("() => document.body.getAttribute('data-pending') === '0'")
     xy = page.evaluate(f"LGEO.map.latLngToContainerPoint([{lat}, {lon}])")
     box = page.locator(".folium-map").bounding_box()
     x, y = box["x"] + xy["x"], box["y"] + xy["y"]
@@ -285,7 +285,7 @@ def test_laptop_marker_popup_searches_and_routes(
     assert names[0] == point_name  # searching from a puskesmas finds that one first
 
     # route to another service point from this start
-    page.wait_for_function("document.body.getAttribute('data-pending') === '0'")
+    page.wait_for_function("() => document.body.getAttribute('data-pending') === '0'")
     other = page.evaluate(
         """() => Array.from(document.querySelectorAll('.leaflet-points-pane path.lgeo-point'))
             .filter(e => { const r = e.getBoundingClientRect();
