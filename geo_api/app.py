@@ -24,11 +24,22 @@ from fastapi import FastAPI
 
 from geo_api.admission import Admission
 from geo_api.caches import Caches
+from geo_api.compression import CompressionMiddleware
 from geo_api.errors import install_error_handlers
 from geo_api.middleware import install_middleware
 from geo_api.networks import load_all
 from geo_api.observability import Metrics, ObservabilityMiddleware, count_unadmitted_checkouts
-from geo_api.routers import api_docs, coverage, features, health, logistics, routing, tiles, web
+from geo_api.routers import (
+    api_docs,
+    coverage,
+    features,
+    health,
+    logistics,
+    routing,
+    search,
+    tiles,
+    web,
+)
 from geo_api.schemas import install_openapi
 from geo_api.settings import DatabaseSettings, Settings
 from layers.db.cluster import PostgresCluster
@@ -114,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
     install_error_handlers(app)
     install_middleware(app, settings.api)
+    app.add_middleware(CompressionMiddleware)  # outermost: compresses what the rest made
     install_openapi(app)
     app.include_router(health.router)
     app.include_router(features.router)
@@ -121,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(logistics.router)
     app.include_router(coverage.router)
     app.include_router(tiles.router)
+    app.include_router(search.router)
     app.include_router(web.router)
     app.include_router(api_docs.router)
     return app

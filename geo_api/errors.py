@@ -8,6 +8,7 @@ that says only that.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from typing import Any
 
@@ -162,6 +163,9 @@ STATUS: dict[type[Exception], int] = {
     GraphNotBuiltError: 503,
     StaleGraphError: 503,
 }
+#: Numbers an error may carry besides its text, copied into its body (so clients can
+#: word their own message, e.g. "this point is 12 km from the nearest road").
+ERROR_DETAILS = ("distance_m", "max_distance_m")
 # Errors that do not carry the parameter they are about.
 DEFAULT_FIELD: dict[type[Exception], str] = {UnknownProfileError: "profile"}
 
@@ -193,6 +197,10 @@ def domain_response(exc: Exception) -> JSONResponse:
     row = getattr(exc, "row", None)
     if row is not None:
         body["row"] = row
+    for extra in ERROR_DETAILS:  # e.g. how far an off-network point is from the road
+        value = getattr(exc, extra, None)
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+            body[extra] = round(float(value), 1)
     retry_after = getattr(exc, "retry_after", 5)
     headers = {"Retry-After": str(retry_after)} if status == 503 else None
     return JSONResponse(body, status_code=status, headers=headers)

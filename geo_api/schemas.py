@@ -86,6 +86,12 @@ class ErrorBody(BaseModel):
     field: str | None = Field(description="the parameter, body field or header at fault")
     reason: str = Field(description="same as description")
     row: int | None = Field(None, description="row of an uploaded file, when relevant")
+    distance_m: float | None = Field(
+        None, description="OffNetwork: how far the point is from the nearest road, in metres"
+    )
+    max_distance_m: float | None = Field(
+        None, description="OffNetwork: the snapping limit, in metres"
+    )
     errors: list[dict[str, Any]] | None = Field(
         None, description="every schema error of the request (400 from validation)"
     )
@@ -799,6 +805,50 @@ class ShipmentChange(BaseModel):
     replayed: bool = Field(description="true: the Idempotency-Key was seen before")
 
 
+# -- place search --------------------------------------------------------------------
+class PlaceProperties(BaseModel):
+    """A place found by name, with where it lies."""
+
+    name: str
+    kind: Literal["kabupaten", "kecamatan", "desa", "service_point", "settlement"]
+    layer: Literal["admin_areas", "service_points", "settlements"] = Field(
+        description="the collection it comes from (feature_id is its id there)"
+    )
+    feature_id: int
+    category: str | None = Field(description="a service point's category code")
+    kecamatan: str | None = Field(description="the kecamatan it lies in (areas: their parent)")
+    kabupaten: str | None = Field(description="the kabupaten/kota it lies in")
+    match: Literal["exact", "prefix", "word", "similar"] = Field(
+        description="exact name, name starts with the query, a word starts with it, or a "
+        "similar word (typo tolerant)"
+    )
+    score: float = Field(description="rank score: the match class (4..1) plus parts below 1")
+    bbox: list[float] | None = Field(
+        description="an area's or settlement's extent [minx, miny, maxx, maxy]"
+    )
+    distance_m: float | None = Field(description="from `near`, when given")
+    demo: bool
+
+
+class PlaceFeature(BaseModel):
+    """A place: its point is where a trip starts (an area's government office, else a
+    point inside it)."""
+
+    type: Literal["Feature"]
+    id: str = Field(description="<layer>.<feature_id>")
+    geometry: Point
+    properties: PlaceProperties
+
+
+class PlaceResults(BaseModel):
+    """``GET /search``: places whose name matches the query, best first."""
+
+    type: Literal["FeatureCollection"]
+    query: str
+    numberReturned: int  # noqa: N815
+    features: list[PlaceFeature]
+
+
 # -- pages and the rest --------------------------------------------------------------
 class RoadLines(BaseModel):
     """``GET /roads``: road lines of the loaded network for a view."""
@@ -853,6 +903,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     ShipmentFeature,
     ShipmentEvents,
     ShipmentChange,
+    PlaceResults,
     RoadLines,
     Health,
     Liveness,

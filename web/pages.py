@@ -17,7 +17,7 @@ from typing import Any
 import folium
 from branca.element import Element, Figure
 
-from web.assets import page_css, page_js
+from web.assets import favicon_links, page_css, page_js
 from web.classify import COVERAGE, POPULATION
 from web.i18n import DATA_ATTRIBUTION, check_lang, texts
 
@@ -33,6 +33,9 @@ PAGES = {
 }
 PROFILES = ("motorcycle", "car", "walk", "truck")
 THRESHOLDS = (10, 15, 20, 30, 45, 60)
+LAMPUNG_BOUNDS = ((-6.0, 103.55), (-3.7, 106.0))
+"""(south, west), (north, east) of the province: the citizen page's start view."""
+ISO_MINUTES = (10, 20, 30)
 _VIEWPORT_FOLIUM = "initial-scale=1.0, maximum-scale=1.0, user-scalable=no"
 
 
@@ -67,17 +70,46 @@ def _header(page: str, lang: str, t: dict[str, str], title: str, intro: str) -> 
     )
 
 
-def _shell(page: str, lang: str, t: dict[str, str], title: str, intro: str, body: str) -> str:
+def _shell(
+    page: str,
+    lang: str,
+    t: dict[str, str],
+    title: str,
+    intro: str,
+    body: str,
+    *,
+    after: str = "",
+    sheet: bool = False,
+) -> str:
+    """The panel: header, the page's ``body``, status and notes, then ``after``.
+
+    ``sheet``: on phones the panel is a bottom sheet (a handle with a one-line summary
+    that expands to the whole panel); on wider screens it stays a side panel.
+    """
+    handle = (
+        (
+            '<button type="button" id="sheet-toggle" class="sheet-handle" '
+            'aria-expanded="false" aria-controls="panel">'
+            '<span class="grip" aria-hidden="true"></span>'
+            f'<span id="sheet-summary" class="sheet-summary">{escape(t["sheet_hint"])}</span>'
+            "</button>"
+        )
+        if sheet
+        else ""
+    )
+    panel_class = "panel sheet" if sheet else "panel"
+    sheet_attr = ' data-sheet="collapsed"' if sheet else ""
     return (
         f'<a class="skip" href="#panel">{escape(t["skip"])}</a>'
         f'<div id="demo-banner" class="demo-banner" role="status" hidden>'
         f"{escape(t['demo_banner'])}</div>"
-        f'<aside id="panel" class="panel" tabindex="-1" aria-label="{escape(t["panel"])}">'
-        f"{_header(page, lang, t, title, intro)}{body}"
+        f'<aside id="panel" class="{panel_class}" tabindex="-1" '
+        f'aria-label="{escape(t["panel"])}"{sheet_attr}>'
+        f"{handle}{_header(page, lang, t, title, intro)}{body}"
         '<p id="status" class="status" role="status" aria-live="polite"></p>'
         '<p id="cap-note" class="note" hidden></p>'
         '<p id="tile-note" class="note" hidden></p>'
-        "</aside>"
+        f"{after}</aside>"
     )
 
 
@@ -112,6 +144,7 @@ def _render(
     root = m.get_root()
     assert isinstance(root, Figure)
     root.header.add_child(Element(f"<title>{escape(title)} — lampung-geo</title>"), name="title")
+    root.header.add_child(Element(favicon_links(static_base=static_base)), name="favicon")
     root.html.add_child(Element(panel), name="lgeo_panel")
     cfg = config | {
         "page": page,
@@ -167,8 +200,23 @@ def build_citizen_page(
     cats = [(c[0], _label(c, lang)) for c in categories]
     default_cat = "puskesmas" if any(c[0] == "puskesmas" for c in cats) else cats[0][0]
     iso = "/isochrones" in endpoints
+    search = "/search" in endpoints
+    search_box = (
+        (
+            '<div id="place-search" class="place-search" role="search">'
+            f'<label for="place-q">{escape(t["place_search"])}</label>'
+            '<input id="place-q" type="search" role="combobox" autocomplete="off" '
+            'aria-autocomplete="list" aria-expanded="false" aria-controls="place-list" '
+            f'enterkeyhint="search" placeholder="{escape(t["place_placeholder"])}">'
+            f'<ul id="place-list" class="place-list" role="listbox" '
+            f'aria-label="{escape(t["place_results"])}" hidden></ul></div>'
+        )
+        if search
+        else ""
+    )
     body = (
-        '<form id="citizen-form" class="form" data-nosubmit>'
+        search_box
+        + '<form id="citizen-form" class="form" data-nosubmit>'
         + _select("category", t["category"], cats, default_cat)
         + _select("profile", t["profile"], [(p, t.get(f"profile_{p}", p)) for p in profiles])
         + _select("k", t["k"], [(str(i), str(i)) for i in (1, 2, 3, 4, 5)], "3")
@@ -180,26 +228,31 @@ def build_citizen_page(
         + f'><label for="isochrones">{escape(t["isochrones"])}</label></div>'
         + ("" if iso else f'<p class="note">{escape(t["isochrones_missing"])}</p>')
         + "</form>"
-        f'<h2 id="results-title">{escape(t["results"])}</h2>'
+    )
+    after = (
+        f'<h2 id="results-title" class="results-title">{escape(t["results"])}</h2>'
         f'<ol id="results" class="results" aria-labelledby="results-title">'
         f'<li class="empty">{escape(t["results_empty"])}</li></ol>'
+        f'<div id="iso-legend" class="legend iso-legend" hidden></div>'
     )
     title = t["citizen_title"]
     return _render(
         page="citizen",
         lang=lang,
         title=title,
-        panel=_shell("citizen", lang, t, title, t["citizen_intro"], body),
+        panel=_shell("citizen", lang, t, title, t["citizen_intro"], body, after=after, sheet=True),
         config={
             "api": api_base,
             "cap": VIEW_CAP,
             "roadCap": ROAD_CAP,
-            "endpoints": {"isochrones": iso},
+            "endpoints": {"isochrones": iso, "search": search},
             "categories": dict(cats),
+            "startBounds": LAMPUNG_BOUNDS,
+            "isoMinutes": list(ISO_MINUTES),
         },
         tile_url=tile_url,
         attribution=attribution,
-        location=(-5.1, 105.2),
+        location=(-4.9, 105.0),
         zoom=8,
         static_base=static_base,
     )

@@ -14,12 +14,15 @@ pages wire whatever the running app offers.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from geo_api import schemas as sc
+from geo_api.compression import MINIMUM_SIZE, choose_encoding, compress, is_compressible
 from geo_api.deps import CachesDep, ConnectionDep, NetworksDep, SettingsDep
 from geo_api.errors import StaticNotFoundError
 from geo_api.roads import OTHER_RANK, road_lines, roads_in_view
@@ -28,7 +31,7 @@ from layers.params import parse_bbox
 from layers.points import lookup_options
 from routing.errors import UnknownProfileError
 from routing.profiles import PROFILES
-from web.assets import MEDIA_TYPES, static_file
+from web.assets import FAVICON, MEDIA_TYPES, file_version, static_file
 from web.csp import page_policy
 from web.i18n import check_lang
 from web.pages import build_citizen_page, build_logistics_page, build_planning_page
@@ -41,6 +44,7 @@ _LAT = r"-?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?)"
 BBOX_PATTERN = rf"^{_LON},{_LAT},{_LON},{_LAT}$"
 """Four WGS 84 numbers; the order of the corners is checked by parse_bbox."""
 STATIC_CACHE = "public, max-age=3600"
+STATIC_CACHE_VERSIONED = "public, max-age=31536000, immutable"
 PAGE_CACHE = "no-cache"
 
 
@@ -145,18 +149,50 @@ def citizen_page_slash() -> RedirectResponse:
     return RedirectResponse("/peta", status_code=308)
 
 
+@lru_cache(maxsize=64)
+def _packed(path: str, version: str, encoding: str | None) -> bytes:
+    """A static file's bytes, compressed once at the best level (``version`` keys it)."""
+    data = Path(path).read_bytes()
+    return compress(data, encoding, best=True) if encoding else data
+
+
+def _static_response(request: Request, found: Path, *, versioned: bool) -> Response:
+    version = file_version(found)
+    etag = f'"{version}"'
+    headers = {
+        "Cache-Control": STATIC_CACHE_VERSIONED if versioned else STATIC_CACHE,
+        "ETag": etag,
+        "Vary": "Accept-Encoding",
+    }
+    media = MEDIA_TYPES[found.suffix]
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    encoding = None
+    if is_compressible(media) and found.stat().st_size >= MINIMUM_SIZE:
+        encoding = choose_encoding(request.headers.get("accept-encoding"))
+    if encoding:
+        headers["Content-Encoding"] = encoding
+    return Response(_packed(str(found), version, encoding), media_type=media, headers=headers)
+
+
 @router.get("/static/{package}/{path:path}", include_in_schema=False)
-def static(package: str, path: str) -> FileResponse:
-    """Leaflet (from xstatic-leaflet) and our own scripts and styles."""
+def static(request: Request, package: str, path: str, v: str | None = None) -> Response:
+    """Leaflet (from xstatic-leaflet) and our own scripts, styles and icons.
+
+    Text files go out precompressed (brotli or gzip at their best level, once per file
+    version); a URL with the file's current ``?v=`` is cached for a year.
+    """
     found = static_file(package, path)
     if found is None:
         msg = f"no static file {package}/{path}"
         raise StaticNotFoundError(msg, field="path")
-    return FileResponse(
-        found,
-        media_type=MEDIA_TYPES[found.suffix],
-        headers={"Cache-Control": STATIC_CACHE},
-    )
+    return _static_response(request, found, versioned=v == file_version(found))
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon(request: Request) -> Response:
+    """The site icon (browsers ask for it even when a page names another)."""
+    return _static_response(request, FAVICON, versioned=False)
 
 
 @router.get(

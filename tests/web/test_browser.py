@@ -192,7 +192,9 @@ def test_citizen_page(visit: Any, artifacts: Path, live_url: str, lang: str) -> 
 def test_citizen_page_phone(visit: Any, artifacts: Path) -> None:
     v = visit("/peta", PHONE)
     check_clean(v)
-    check_phone(v)
+    # a full-screen map under a bottom sheet (tests/web/test_citizen_browser.py)
+    box = v.page.locator(".folium-map").bounding_box()
+    assert box is not None and box["width"] == PHONE["width"] and box["height"] == PHONE["height"]
     v.page.evaluate(f"LGEO.search(L.latLng({CLICK_LAT}, {CLICK_LON}))")
     v.page.wait_for_selector("#results li[data-name]")
     assert v.count(".leaflet-routes-pane path.lgeo-route") == 3

@@ -8,7 +8,7 @@ import folium
 import pytest
 
 from data.reference import CATEGORIES, COMMODITIES, VEHICLE_CLASSES
-from web.assets import static_file
+from web.assets import file_version, static_file
 from web.classify import COVERAGE, POPULATION, FixedClasses
 from web.csp import inline_hashes, page_policy, tile_origin
 from web.i18n import TEXTS
@@ -49,8 +49,10 @@ def test_page_is_small_and_offline(page: str, lang: str) -> None:
     assert "cdn" not in html.lower()
     for src in re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html):
         assert src.startswith("/static/"), src
-        package, path = src.removeprefix("/static/").split("/", 1)
-        assert static_file(package, path) is not None, src
+        package, path = src.removeprefix("/static/").split("?", 1)[0].split("/", 1)
+        found = static_file(package, path)
+        assert found is not None, src
+        assert src.endswith(f"?v={file_version(found)}"), src  # cache-busting version
     assert "user-scalable=no" not in html  # people can zoom the page
     assert '"type": "Feature"' not in html and '"features"' not in html
 

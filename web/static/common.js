@@ -86,11 +86,52 @@
     return promise;
   };
 
+  /* fetch() itself failed (offline, server down): an Error with code "Network". */
+  function networkError(err) {
+    if (err && err.name === "AbortError") throw err;
+    var e = new Error(LGEO.t("err_network"));
+    e.code = "Network";
+    throw e;
+  }
+
   LGEO.getJSON = function (path, params, options) {
-    return LGEO.track(fetch(LGEO.url(path, params), options).then(handle));
+    return LGEO.track(fetch(LGEO.url(path, params), options).then(handle, networkError));
+  };
+
+  /* Distances and durations as people say them: "850 m", "2,1 km"; "7 menit", "6 j 40 mnt". */
+  LGEO.fmtDistance = function (m) {
+    if (m === null || m === undefined || isNaN(m)) return "–";
+    if (m < 1000) return LGEO.fmt(Math.round(m / 10) * 10, 0) + " m";
+    return LGEO.fmt(m / 1000, m < 100000 ? 1 : 0) + " km";
+  };
+  LGEO.fmtDuration = function (min) {
+    if (min === null || min === undefined || isNaN(min)) return "–";
+    var total = Math.max(1, Math.round(min));
+    if (total < 60) return LGEO.t("time_min", { m: total });
+    return LGEO.t("time_hm", { h: Math.floor(total / 60), m: total % 60 });
+  };
+
+  /* An API error in the page's language, from its code and field (never the server's
+   * English text): e.g. "Titik ini 12 km dari jalan terdekat. Pilih titik di dekat jalan." */
+  LGEO.errorText = function (err) {
+    var t = LGEO.t;
+    var body = (err && err.body) || {};
+    var code = body.code || (err && err.code) || "";
+    var status = err && err.status;
+    if (code === "Network") return t("err_network");
+    if (code === "OffNetwork") {
+      if (typeof body.distance_m === "number") return t("err_offnetwork", { distance: LGEO.fmtDistance(body.distance_m) });
+      return t("err_offnetwork_plain");
+    }
+    if (code === "NoRoute" || code === "Unreachable") return t("err_noroute");
+    if (code === "GraphNotBuilt" || code === "StaleGraph") return t("err_graph");
+    if (status === 503 || status === 429 || code === "Overloaded" || code === "BudgetExceeded") return t("err_busy");
+    if (status === 400 || status === 422) return t("err_invalid", { field: body.field || "?" });
+    return t("err_generic", { status: status || "?" });
   };
 
   LGEO.postJSON = function (path, data, options) {
+    /* (network failures become code "Network" errors, as in getJSON) */
     var opts = Object.assign(
       {
         method: "POST",
@@ -99,7 +140,7 @@
       },
       options || {}
     );
-    return LGEO.track(fetch(LGEO.url(path, {}), opts).then(handle));
+    return LGEO.track(fetch(LGEO.url(path, {}), opts).then(handle, networkError));
   };
 
   LGEO.status = function (msg) {
@@ -163,7 +204,14 @@
     var layer = L.geoJSON(null, opts.layerOptions || {}).addTo(map);
     var controller = null;
     var seq = 0;
-    function reload() {
+    var last = null; // {key, bounds, zoom} of the last request
+    function reload(ev) {
+      var params0 = opts.params ? opts.params(map) : {};
+      var key = JSON.stringify(params0);
+      // A move that stays inside the padded box already asked for (e.g. the map shrank
+      // when the DEMO banner appeared) needs no new request.
+      if (ev && last && last.key === key && last.zoom === map.getZoom() && last.bounds.contains(map.getBounds())) return;
+      last = { key: key, zoom: map.getZoom(), bounds: map.getBounds().pad(0.1) };
       if (controller) controller.abort();
       controller = new AbortController();
       var mine = ++seq;
@@ -181,11 +229,15 @@
           if (opts.onData) opts.onData(data, layer);
         })
         .catch(function (err) {
-          if (err.name !== "AbortError") LGEO.status(LGEO.t("error") + ": " + err.message);
+          if (err.name === "AbortError") return;
+          last = null;
+          LGEO.status(LGEO.errorText(err));
         });
     }
     map.on("moveend", reload);
-    layer.reload = reload;
+    layer.reload = function () {
+      return reload();
+    };
     reload();
     return layer;
   };
@@ -200,7 +252,7 @@
         return data;
       },
       function (err) {
-        LGEO.status(LGEO.t("error") + ": " + err.message);
+        LGEO.status(LGEO.errorText(err));
         return { features: [] };
       }
     );
@@ -289,6 +341,26 @@
     });
   }
 
+  /* Leaflet's own English control texts, in the page's language. */
+  function translateControls(map) {
+    var zc = map.zoomControl;
+    [
+      [zc && zc._zoomInButton, "zoom_in"],
+      [zc && zc._zoomOutButton, "zoom_out"],
+    ].forEach(function (pair) {
+      if (!pair[0]) return;
+      pair[0].title = LGEO.t(pair[1]);
+      pair[0].setAttribute("aria-label", LGEO.t(pair[1]));
+    });
+    map.on("popupopen", function (e) {
+      var close = e.popup.getElement() && e.popup.getElement().querySelector(".leaflet-popup-close-button");
+      if (close) {
+        close.title = LGEO.t("close_popup");
+        close.setAttribute("aria-label", LGEO.t("close_popup"));
+      }
+    });
+  }
+
   LGEO.boot = function () {
     // Forms that only hold choices never submit (no inline onsubmit: the CSP forbids it).
     Array.prototype.forEach.call(document.querySelectorAll("form[data-nosubmit]"), function (f) {
@@ -302,6 +374,8 @@
     var map = (LGEO.map = window[cfg.map]);
     map.attributionControl.addAttribution(cfg.dataAttribution);
     map.getContainer().setAttribute("aria-label", LGEO.t("map"));
+    if (cfg.startBounds) map.fitBounds(cfg.startBounds, { animate: false });
+    translateControls(map);
     makePanes(map);
     watchTiles(map);
     LGEO.layers = LGEO.baseLayers(map, cfg);
