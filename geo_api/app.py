@@ -25,10 +25,22 @@ from fastapi import FastAPI
 from geo_api.admission import Admission
 from geo_api.caches import Caches
 from geo_api.errors import install_error_handlers
-from geo_api.middleware import install_middleware
+from geo_api.middleware import PublicAddress, install_middleware
 from geo_api.networks import load_all
 from geo_api.observability import Metrics, ObservabilityMiddleware, count_unadmitted_checkouts
-from geo_api.routers import coverage, features, health, logistics, routing, tiles, web
+from geo_api.reports import photo_store
+from geo_api.routers import (
+    coverage,
+    features,
+    health,
+    logistics,
+    officer,
+    prices,
+    reports,
+    routing,
+    tiles,
+    web,
+)
 from geo_api.schemas import install_openapi
 from geo_api.settings import DatabaseSettings, Settings
 from layers.db.cluster import PostgresCluster
@@ -111,13 +123,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.admission = admission
     app.state.metrics = metrics
     install_error_handlers(app)
-    install_middleware(app, settings.api)
+    app.state.public_address = PublicAddress(settings.api)
+    app.state.photo_store = photo_store(settings.reports)
+    install_middleware(
+        app,
+        settings.api,
+        body_limits={("POST", "/reports"): settings.reports.upload_max_bytes},
+    )
     install_openapi(app)
     app.include_router(health.router)
     app.include_router(features.router)
     app.include_router(routing.router)
     app.include_router(logistics.router)
     app.include_router(coverage.router)
+    app.include_router(reports.router)
+    app.include_router(officer.router)
+    app.include_router(prices.router)
     app.include_router(tiles.router)
     app.include_router(web.router)
     return app

@@ -194,7 +194,7 @@ def domain_response(exc: Exception) -> JSONResponse:
     if row is not None:
         body["row"] = row
     retry_after = getattr(exc, "retry_after", 5)
-    headers = {"Retry-After": str(retry_after)} if status == 503 else None
+    headers = {"Retry-After": str(retry_after)} if status in (429, 503) else None
     return JSONResponse(body, status_code=status, headers=headers)
 
 
