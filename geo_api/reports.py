@@ -10,6 +10,9 @@
   it) under a per-database secret (``app_secrets``), so counters hold across workers
   and cannot be turned back into addresses;
 - :func:`photo_store`: local folder or S3-compatible bucket, from the settings;
+- :func:`cached_stats`: ``/reports/stats`` answers kept while the reports' data version
+  (newest report and event numbers, category SLAs) is unchanged, at most
+  :data:`STATS_TTL_S` seconds (the overdue flags follow the clock);
 - the HTTP statuses of the report and photo errors.
 """
 
@@ -19,7 +22,9 @@ import hashlib
 import hmac
 import math
 import threading
+from typing import Any
 
+import cachetools
 from fastapi import Response
 from sqlalchemy import Connection, text
 from starlette.types import Scope
@@ -39,6 +44,7 @@ from layers.photos import (
 from layers.reports import Assignment, OutsideAreaError, Place, RateLimitedError
 from layers.reports_lifecycle import ReportConflictError, ReportRuleError, ReportScopeError
 from layers.reports_offices import OfficeCandidate, RoutingOption, routing_options
+from layers.reports_stats import StatsQuery, data_version, report_stats
 from routing.network import Network
 
 register_status(OutsideAreaError, 422)
@@ -51,6 +57,36 @@ register_status(PhotoTooLargeError, 413)
 register_status(PhotoNotFoundError, 500)  # a stored file gone missing: the server's fault
 
 _KEY_LOCK = threading.Lock()
+_STATS_LOCK = threading.Lock()
+STATS_TTL_S = 60.0
+"""Longest time a statistics answer is reused (the overdue counts follow the clock)."""
+
+
+def cached_stats(
+    state: object, conn: Connection, q: StatsQuery, *, province_code: str
+) -> dict[str, Any]:
+    """:func:`~layers.reports_stats.report_stats`, reused while nothing changed.
+
+    The data version is read on every call (three index look-ups); a new report or
+    event, or an edited SLA, makes the next call compute afresh. Callers must not
+    change the returned dict in place (copy it first).
+    """
+    with _STATS_LOCK:
+        cache: cachetools.TTLCache[Any, dict[str, Any]] | None = getattr(
+            state, "report_stats_cache", None
+        )
+        if cache is None:
+            cache = cachetools.TTLCache(maxsize=64, ttl=STATS_TTL_S)
+            state.report_stats_cache = cache  # type: ignore[attr-defined]
+    key = (q, province_code, data_version(conn))
+    with _STATS_LOCK:
+        found = cache.get(key)
+    if found is not None:
+        return found
+    body = report_stats(conn, q, province_code=province_code)
+    with _STATS_LOCK:
+        cache[key] = body
+    return body
 
 
 def _pick(
@@ -166,4 +202,11 @@ def photo_store(settings: ReportSettings) -> PhotoStore:
     return LocalPhotoStore(settings.photo_dir)
 
 
-__all__ = ["assign_office", "client_hash", "photo_response", "photo_store", "photo_store_of"]
+__all__ = [
+    "assign_office",
+    "cached_stats",
+    "client_hash",
+    "photo_response",
+    "photo_store",
+    "photo_store_of",
+]

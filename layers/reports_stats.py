@@ -62,6 +62,24 @@ _METRICS = """
 """
 
 
+STATS_WORK_MEM = "64MB"
+"""``work_mem`` of the stats query's transaction (the medians sort all counted reports)."""
+
+
+def data_version(conn: Connection) -> tuple[Any, ...]:
+    """What the statistics depend on that may change: the newest report and event
+    numbers (reports are never edited, every step is a new event) and the categories'
+    SLAs. Equal versions give equal statistics, up to the clock (overdue flags)."""
+    row = conn.execute(
+        text(
+            "SELECT (SELECT max(id) FROM reports), (SELECT max(id) FROM report_events), "
+            "(SELECT md5(string_agg(concat_ws('|', code, sla_response_h, sla_resolution_h), "
+            "',' ORDER BY code)) FROM report_categories)"
+        )
+    ).one()
+    return tuple(row)
+
+
 @dataclass(frozen=True, slots=True)
 class StatsQuery:
     """What to count: level, period, optionally one category and one kabupaten."""
@@ -171,6 +189,8 @@ def report_stats(conn: Connection, q: StatsQuery, *, province_code: str) -> dict
                {_METRICS}
         FROM x GROUP BY GROUPING SETS ((area_id, category), (area_id), ())
     """
+    # the medians sort every counted report: in memory, not in temp files (this query only)
+    conn.execute(text("SELECT set_config('work_mem', :wm, true)"), {"wm": STATS_WORK_MEM})
     result = conn.execute(text(sql), params | {"open": list(OPEN_STATUSES)}).mappings().all()
     areas = _areas(conn, q.level, province_code, q.kabupaten_code)
     by_id = {a["id"]: a for a in areas}

@@ -23,7 +23,13 @@ from geo_api import schemas as sc
 from geo_api import schemas_reports as sr
 from geo_api.deps import ConnectionDep, NetworksDep, SettingsDep, write
 from geo_api.logistics import LOCAL_TZ
-from geo_api.reports import assign_office, client_hash, photo_response, photo_store_of
+from geo_api.reports import (
+    assign_office,
+    cached_stats,
+    client_hash,
+    photo_response,
+    photo_store_of,
+)
 from layers import reports as rp
 from layers import reports_lifecycle as lc
 from layers import reports_stats as rs
@@ -301,6 +307,7 @@ def _stats_query(
     ),
 )
 def stats(
+    request: Request,
     conn: ConnectionDep,
     settings: SettingsDep,
     level: LevelQ = "kecamatan",
@@ -314,9 +321,12 @@ def stats(
     per category: count, per 10,000 people, median hours to first response and to
     resolution, % within SLA (response, resolution), open and overdue reports. The
     answer's ``definitions`` say exactly what each figure counts. Reports merged as
-    duplicates are not counted."""
+    duplicates are not counted. An answer is reused while no report or step was added
+    (at most 60 s)."""
     q = _stats_query(level, from_, to, category, kabupaten)
-    body = rs.report_stats(conn, q, province_code=settings.reports.province_code)
+    body = dict(
+        cached_stats(request.app.state, conn, q, province_code=settings.reports.province_code)
+    )  # a shallow copy: the cached answer stays as it was
     if f == "csv":
         import csv
         import io
