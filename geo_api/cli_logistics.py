@@ -65,7 +65,7 @@ def keys_create(
 
 @keys_app.command("list")
 def keys_list() -> None:
-    """List keys (prefix, role, name, created, revoked); never the keys."""
+    """List keys (prefix, role, name, OPD scope, created, revoked); never the keys."""
     from layers.apikeys import list_keys
     from layers.db.engine import make_engine
 
@@ -74,13 +74,14 @@ def keys_list() -> None:
         rows = list_keys(conn)
     engine.dispose()
     table = Table(title="API keys")
-    for col in ("prefix", "role", "name", "created", "revoked"):
+    for col in ("prefix", "role", "name", "scope", "created", "revoked"):
         table.add_column(col)
     for r in rows:
         table.add_row(
             r["prefix"],
             r["role"],
             r["name"] or "",
+            " ".join(x for x in (r.get("agency"), r.get("area_code")) if x),
             f"{r['created_at']:%Y-%m-%d %H:%M}",
             f"{r['revoked_at']:%Y-%m-%d %H:%M}" if r["revoked_at"] else "",
         )
