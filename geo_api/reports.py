@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import math
 import threading
+from datetime import date, datetime
 from typing import Any
 
 import cachetools
@@ -58,8 +60,26 @@ register_status(PhotoNotFoundError, 500)  # a stored file gone missing: the serv
 
 _KEY_LOCK = threading.Lock()
 _STATS_LOCK = threading.Lock()
+_JSON_KEY = "__json__"
 STATS_TTL_S = 60.0
 """Longest time a statistics answer is reused (the overdue counts follow the clock)."""
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    msg = f"not JSON: {type(value).__name__}"
+    raise TypeError(msg)
+
+
+def stats_json(body: dict[str, Any]) -> bytes:
+    """A statistics answer as JSON bytes, encoded once per cached answer."""
+    encoded: bytes | None = body.get(_JSON_KEY)
+    if encoded is None:
+        plain = {k: v for k, v in body.items() if k != _JSON_KEY}
+        encoded = json.dumps(plain, default=_iso, ensure_ascii=False).encode()
+        body[_JSON_KEY] = encoded
+    return encoded
 
 
 def cached_stats(
@@ -69,7 +89,7 @@ def cached_stats(
 
     The data version is read on every call (three index look-ups); a new report or
     event, or an edited SLA, makes the next call compute afresh. Callers must not
-    change the returned dict in place (copy it first).
+    change the returned dict in place (copy it first); :func:`stats_json` encodes it.
     """
     with _STATS_LOCK:
         cache: cachetools.TTLCache[Any, dict[str, Any]] | None = getattr(
@@ -209,4 +229,5 @@ __all__ = [
     "photo_response",
     "photo_store",
     "photo_store_of",
+    "stats_json",
 ]

@@ -29,6 +29,7 @@ from geo_api.reports import (
     client_hash,
     photo_response,
     photo_store_of,
+    stats_json,
 )
 from layers import reports as rp
 from layers import reports_lifecycle as lc
@@ -324,9 +325,10 @@ def stats(
     duplicates are not counted. An answer is reused while no report or step was added
     (at most 60 s)."""
     q = _stats_query(level, from_, to, category, kabupaten)
-    body = dict(
-        cached_stats(request.app.state, conn, q, province_code=settings.reports.province_code)
-    )  # a shallow copy: the cached answer stays as it was
+    cached = cached_stats(request.app.state, conn, q, province_code=settings.reports.province_code)
+    if f == "json":
+        return Response(stats_json(cached), media_type="application/json")
+    body = {k: v for k, v in cached.items() if k != "__json__"}  # the cache's stays as it was
     if f == "csv":
         import csv
         import io
@@ -359,7 +361,7 @@ def stats(
         ]
         body |= {"type": "FeatureCollection", "features": feats}
         return JSONResponse(jsonable_encoder(body), media_type=sc.GEOJSON)
-    return body
+    return Response(stats_json(cached), media_type="application/json")
 
 
 @router.get(
