@@ -7,10 +7,14 @@ Kept apart from :mod:`geo_api.schemas` (which lists them in its ``MODELS`` and a
 from __future__ import annotations
 
 import datetime as dt
+import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
+
+from data.reference import AGENCY_CODES, REPORT_CATEGORY_CODES
 
 ReportStatus = Literal[
     "diterima", "diverifikasi", "diteruskan", "ditindaklanjuti", "selesai", "ditolak", "duplikat"
@@ -505,3 +509,43 @@ REPORT_MODELS: tuple[type[BaseModel], ...] = (
     Margin,
 )
 """Models the OpenAPI document refers to (added to :data:`geo_api.schemas.MODELS`)."""
+
+
+def _iso_day(value: object) -> object:
+    """Only ``YYYY-MM-DD`` strings (Pydantic alone also takes ``0`` as 1970-01-01)."""
+    if isinstance(value, str) and not _DAY_RE.fullmatch(value):
+        msg = "an ISO date, YYYY-MM-DD"
+        raise PydanticCustomError("iso_date", msg)
+    return value
+
+
+def _iso_time(value: object) -> object:
+    """Only ISO 8601 date-time strings (not a number of seconds)."""
+    if isinstance(value, str) and not _TIME_RE.match(value):
+        msg = "an ISO 8601 date-time, e.g. 2026-03-02T06:00:00+07:00"
+        raise PydanticCustomError("iso_datetime", msg)
+    return value
+
+
+_DAY_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_TIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}|$)")
+IsoDay = Annotated[dt.date, BeforeValidator(_iso_day)]
+"""A day as ``YYYY-MM-DD`` only."""
+IsoTime = Annotated[datetime, BeforeValidator(_iso_time)]
+"""An ISO 8601 date-time string only."""
+
+
+def _one_of(known: frozenset[str], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if value not in known:
+            msg = f"unknown {what}; one of: {', '.join(sorted(known))}"
+            raise PydanticCustomError("enum", msg)
+        return value
+
+    return AfterValidator(check)
+
+
+CategoryCode = Annotated[str, _one_of(REPORT_CATEGORY_CODES, "report category")]
+"""A report category code (checked, 400 otherwise)."""
+AgencyCode = Annotated[str, _one_of(AGENCY_CODES, "agency")]
+"""An agency code (checked, 400 otherwise)."""

@@ -152,11 +152,15 @@ def _margin(
     conn: Connection, plan: Plan, basis: PriceBasisRequest, settings: Settings
 ) -> dict[str, Any]:
     """The plan's margin with the request's price basis (prices as of its day)."""
-    day = (
-        date.fromisoformat(basis.on)
-        if basis.on
-        else plan.input.departure.astimezone(LOCAL_TZ).date()
-    )
+    try:
+        day = (
+            date.fromisoformat(basis.on)
+            if basis.on
+            else plan.input.departure.astimezone(LOCAL_TZ).date()
+        )
+    except ValueError:
+        msg = f"price_basis.on must be a real day (YYYY-MM-DD), got {basis.on!r}"
+        raise InvalidParameterError(msg, field="price_basis.on") from None
     return compute_margin(
         conn,
         commodity=plan.input.commodity,

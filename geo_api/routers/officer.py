@@ -61,11 +61,12 @@ def queue(
     conn: ConnectionDep,
     status: Annotated[list[Status] | None, Query(description="one or more statuses")] = None,
     category: Annotated[
-        str | None,
+        sr.CategoryCode | None,
         Query(json_schema_extra=sc.enum((c.code for c in REPORT_CATEGORIES), nullable=True)),
     ] = None,
     agency: Annotated[
-        str | None, Query(json_schema_extra=sc.enum((a.code for a in AGENCIES), nullable=True))
+        sr.AgencyCode | None,
+        Query(json_schema_extra=sc.enum((a.code for a in AGENCIES), nullable=True)),
     ] = None,
     kabupaten: Annotated[
         str | None, Query(pattern=r"^[0-9]{4}$", description="4-digit BPS code")
@@ -77,9 +78,9 @@ def queue(
         bool | None, Query(description="true: past an SLA; false: within them")
     ] = None,
     from_: Annotated[
-        datetime | None, Query(alias="from", description="submitted at or after")
+        sr.IsoTime | None, Query(alias="from", description="submitted at or after")
     ] = None,
-    to: Annotated[datetime | None, Query(description="submitted before")] = None,
+    to: Annotated[sr.IsoTime | None, Query(description="submitted before")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="how many")] = 100,
     offset: Annotated[int, Query(ge=0, le=10**9, description="how many to skip")] = 0,
 ) -> JSONResponse:

@@ -6,7 +6,6 @@ Markets with their latest prices are also the OGC collection ``price_markets``.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -60,8 +59,10 @@ def prices(
     commodity: CommodityQ = None,
     market: MarketQ = None,
     region: RegionQ = None,
-    from_: Annotated[date | None, Query(alias="from", description="first day (ISO date)")] = None,
-    to: Annotated[date | None, Query(description="last day, included (ISO date)")] = None,
+    from_: Annotated[
+        sr.IsoDay | None, Query(alias="from", description="first day (ISO date)")
+    ] = None,
+    to: Annotated[sr.IsoDay | None, Query(description="last day, included (ISO date)")] = None,
     limit: Annotated[int, Query(ge=1, le=5000, description="newest points per series")] = 400,
 ) -> dict[str, Any]:
     """Daily prices, oldest first, one series per place and commodity; a day the panel
@@ -88,7 +89,8 @@ def latest(
     market: MarketQ = None,
     region: RegionQ = None,
     on: Annotated[
-        date | None, Query(description="as of this day (default today): prices on or before it")
+        sr.IsoDay | None,
+        Query(description="as of this day (default today): prices on or before it"),
     ] = None,
     alerts_only: Annotated[bool, Query(description="only the flagged ones")] = False,
 ) -> dict[str, Any]:

@@ -54,10 +54,10 @@ CodePath = Annotated[
         examples=["LPR-7K3Q-9XW2-ABCD"],
     ),
 ]
-DateQ = Annotated[date | None, Query(description="ISO date (a day in Asia/Jakarta)")]
+DateQ = Annotated[sr.IsoDay | None, Query(description="ISO date (a day in Asia/Jakarta)")]
 LevelQ = Annotated[Literal["kabupaten", "kecamatan", "desa"], Query(description="area level")]
 CategoryQ = Annotated[
-    str | None,
+    sr.CategoryCode | None,
     Query(
         description="report category",
         json_schema_extra=sc.enum((c.code for c in REPORT_CATEGORIES), nullable=True),
@@ -196,21 +196,21 @@ def submit(
         Form(description="map: placed on the map; gps: 'use my location'"),
     ] = "map",
     accuracy_m: Annotated[
-        float | None,
+        float,
         Form(ge=0, le=100_000, allow_inf_nan=False, description="GPS accuracy in metres"),
-    ] = None,
+    ] = None,  # type: ignore[assignment]  # optional, but never "null" in a form
     phone: Annotated[
-        str | None,
+        str,
         Form(pattern=PHONE_PATTERN, max_length=20, description="optional; never published"),
-    ] = None,
+    ] = "",
     email: Annotated[
-        str | None,
+        str,
         Form(pattern=EMAIL_PATTERN, max_length=254, description="optional; never published"),
-    ] = None,
+    ] = "",
     photo: Annotated[
-        UploadFile | None,
+        UploadFile,
         File(description="optional JPEG, PNG or WebP (by content), at most 5 MiB"),
-    ] = None,
+    ] = None,  # type: ignore[assignment]  # optional, but never "null" in a form
 ) -> dict[str, Any]:
     """Store a citizen's report and answer its **tracking code**.
 
@@ -312,8 +312,10 @@ def stats(
     conn: ConnectionDep,
     settings: SettingsDep,
     level: LevelQ = "kecamatan",
-    from_: Annotated[date | None, Query(alias="from", description="first day (ISO date)")] = None,
-    to: Annotated[date | None, Query(description="last day, included (ISO date)")] = None,
+    from_: Annotated[
+        sr.IsoDay | None, Query(alias="from", description="first day (ISO date)")
+    ] = None,
+    to: Annotated[sr.IsoDay | None, Query(description="last day, included (ISO date)")] = None,
     category: CategoryQ = None,
     kabupaten: KabupatenQ = None,
     f: Annotated[Literal["json", "csv", "geojson"], Query(description="answer format")] = "json",
@@ -375,8 +377,10 @@ def hotspot_cells(
     conn: ConnectionDep,
     resolution: Annotated[int, Query(ge=5, le=9, description="H3 resolution (8: ~0.74 km²)")] = 8,
     min_count: Annotated[int, Query(ge=1, le=100_000, description="smallest count shown")] = 1,
-    from_: Annotated[date | None, Query(alias="from", description="first day (ISO date)")] = None,
-    to: Annotated[date | None, Query(description="last day, included (ISO date)")] = None,
+    from_: Annotated[
+        sr.IsoDay | None, Query(alias="from", description="first day (ISO date)")
+    ] = None,
+    to: Annotated[sr.IsoDay | None, Query(description="last day, included (ISO date)")] = None,
     category: CategoryQ = None,
     open_only: Annotated[bool, Query(description="only reports still open")] = False,
     limit: Annotated[int, Query(ge=1, le=10_000, description="most cells")] = 500,
@@ -422,8 +426,10 @@ def hotspot_cells(
 def export(
     conn: ConnectionDep,
     f: Annotated[Literal["csv", "geojson", "gpkg"], Query(description="file format")] = "csv",
-    from_: Annotated[date | None, Query(alias="from", description="first day (ISO date)")] = None,
-    to: Annotated[date | None, Query(description="last day, included (ISO date)")] = None,
+    from_: Annotated[
+        sr.IsoDay | None, Query(alias="from", description="first day (ISO date)")
+    ] = None,
+    to: Annotated[sr.IsoDay | None, Query(description="last day, included (ISO date)")] = None,
     category: CategoryQ = None,
     kabupaten: KabupatenQ = None,
 ) -> Response:
