@@ -196,9 +196,9 @@ def submit(
         Form(description="map: placed on the map; gps: 'use my location'"),
     ] = "map",
     accuracy_m: Annotated[
-        float,
+        float,  # noqa: RUF013 (optional, but a form never sends null)
         Form(ge=0, le=100_000, allow_inf_nan=False, description="GPS accuracy in metres"),
-    ] = None,  # type: ignore[assignment]  # optional, but never "null" in a form
+    ] = None,  # type: ignore[assignment]
     phone: Annotated[
         str,
         Form(pattern=PHONE_PATTERN, max_length=20, description="optional; never published"),
