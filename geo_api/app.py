@@ -26,15 +26,19 @@ from geo_api.admission import Admission
 from geo_api.caches import Caches
 from geo_api.compression import CompressionMiddleware
 from geo_api.errors import install_error_handlers
-from geo_api.middleware import install_middleware
+from geo_api.middleware import PublicAddress, install_middleware
 from geo_api.networks import load_all
 from geo_api.observability import Metrics, ObservabilityMiddleware, count_unadmitted_checkouts
+from geo_api.reports import photo_store
 from geo_api.routers import (
     api_docs,
     coverage,
     features,
     health,
     logistics,
+    officer,
+    prices,
+    reports,
     routing,
     search,
     tiles,
@@ -124,7 +128,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.admission = admission
     app.state.metrics = metrics
     install_error_handlers(app)
-    install_middleware(app, settings.api)
+    app.state.public_address = PublicAddress(settings.api)
+    app.state.photo_store = photo_store(settings.reports)
+    install_middleware(
+        app,
+        settings.api,
+        body_limits={("POST", "/reports"): settings.reports.upload_max_bytes},
+    )
     app.add_middleware(CompressionMiddleware)  # outermost: compresses what the rest made
     install_openapi(app)
     app.include_router(health.router)
@@ -132,6 +142,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routing.router)
     app.include_router(logistics.router)
     app.include_router(coverage.router)
+    app.include_router(reports.router)
+    app.include_router(officer.router)
+    app.include_router(prices.router)
     app.include_router(tiles.router)
     app.include_router(search.router)
     app.include_router(web.router)

@@ -27,7 +27,9 @@ api_key_header = APIKeyHeader(
     scheme_name="ApiKey",
     description=(
         "An API key made with `lampung-geo keys create --role planner`. Needed for writes "
-        "(shipments, saved plans, cost parameters); reads are public."
+        "(shipments, saved plans, cost parameters) and the officers' side of citizen "
+        "reports; other reads are public. A key made with --agency (an OPD key) covers "
+        "only the reports of that agency."
     ),
 )
 
@@ -70,5 +72,6 @@ def require_role(role: str) -> Callable[..., ApiKeyInfo]:
 
 
 OptionalKey = Annotated[str | None, Security(api_key_header)]
+ViewerKey = Annotated[ApiKeyInfo, Depends(require_role("viewer"))]
 PlannerKey = Annotated[ApiKeyInfo, Depends(require_role("planner"))]
 AdminKey = Annotated[ApiKeyInfo, Depends(require_role("admin"))]

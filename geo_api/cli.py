@@ -303,6 +303,49 @@ def ingest_table(
     )
 
 
+@ingest_app.command("prices")
+def ingest_prices(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX price table (wide or long)")],
+    market: Annotated[str | None, typer.Option(help="market the prices are from")] = None,
+    region: Annotated[
+        str | None, typer.Option(help="BPS region code the prices are for (18: Lampung)")
+    ] = None,
+    commodity: Annotated[
+        list[str], typer.Option(help="FILE NAME=price commodity code, repeatable")
+    ] = [],  # noqa: B006
+    sheet: Annotated[str | None, typer.Option(help="XLSX sheet")] = None,
+    source: SourceOpt = None,
+    title: TitleOpt = None,
+) -> None:
+    """Load food prices (harga pangan), all-or-nothing; loading again changes nothing."""
+    from layers.prices import ingest_prices as load_prices
+    from layers.writer import SourceInfo
+
+    url = _ready_url(DatabaseSettings())
+    engine = make_engine(url, statement_timeout_ms=600_000)
+    src = SourceInfo(id=source or file.name, title=title or file.name)
+    try:
+        with engine.connect() as conn:
+            rep = load_prices(
+                conn,
+                file,
+                market=market,
+                region=region,
+                source=src,
+                commodity_map=_parse_map(commodity),
+                sheet=sheet,
+            )
+    except IngestError as exc:
+        raise _fail(f"{file.name}: {exc} — nothing was written") from None
+    finally:
+        engine.dispose()
+    console.print(
+        f"[green]{rep.prices:,} prices[/] and {rep.gaps:,} gaps from {rep.rows_read:,} rows "
+        f"({rep.layout}), {rep.first_date} to {rep.last_date}, "
+        f"{len(rep.commodities)} commodities"
+    )
+
+
 @graph_app.command("build")
 def graph_build(
     source: Annotated[

@@ -36,6 +36,12 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 def keys_create(
     role: Annotated[str, typer.Option(help="viewer, planner or admin")] = "planner",
     name: Annotated[str | None, typer.Option(help="who or what the key is for")] = None,
+    agency: Annotated[
+        str | None, typer.Option(help="OPD scope for citizen reports, e.g. dinkes")
+    ] = None,
+    area: Annotated[
+        str | None, typer.Option(help="with --agency: BPS code prefix, e.g. 1810")
+    ] = None,
 ) -> None:
     """Make a key and print it once (only its hash is stored)."""
     from layers.apikeys import create_key
@@ -45,7 +51,7 @@ def keys_create(
     engine = make_engine(_url())
     try:
         with engine.begin() as conn:
-            key, info = create_key(conn, role=role, name=name)
+            key, info = create_key(conn, role=role, name=name, agency=agency, area_code=area)
     except InvalidParameterError as exc:
         raise _fail(exc.reason, 2) from None
     finally:
@@ -59,7 +65,7 @@ def keys_create(
 
 @keys_app.command("list")
 def keys_list() -> None:
-    """List keys (prefix, role, name, created, revoked); never the keys."""
+    """List keys (prefix, role, name, OPD scope, created, revoked); never the keys."""
     from layers.apikeys import list_keys
     from layers.db.engine import make_engine
 
@@ -68,13 +74,14 @@ def keys_list() -> None:
         rows = list_keys(conn)
     engine.dispose()
     table = Table(title="API keys")
-    for col in ("prefix", "role", "name", "created", "revoked"):
+    for col in ("prefix", "role", "name", "scope", "created", "revoked"):
         table.add_column(col)
     for r in rows:
         table.add_row(
             r["prefix"],
             r["role"],
             r["name"] or "",
+            " ".join(x for x in (r.get("agency"), r.get("area_code")) if x),
             f"{r['created_at']:%Y-%m-%d %H:%M}",
             f"{r['revoked_at']:%Y-%m-%d %H:%M}" if r["revoked_at"] else "",
         )

@@ -202,7 +202,7 @@ def domain_response(exc: Exception) -> JSONResponse:
         if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
             body[extra] = round(float(value), 1)
     retry_after = getattr(exc, "retry_after", 5)
-    headers = {"Retry-After": str(retry_after)} if status == 503 else None
+    headers = {"Retry-After": str(retry_after)} if status in (429, 503) else None
     return JSONResponse(body, status_code=status, headers=headers)
 
 

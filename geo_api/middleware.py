@@ -10,7 +10,8 @@ router sees it:
   :data:`FREE_TEXT_FIELDS` (a shipment ``note``) and tab in header values (RFC 9110).
   Lone UTF-16 surrogates (``"\\ud800"``), which no database can store, are refused too;
 - **body size**: a body larger than ``max_body_bytes`` is answered 413 (from
-  ``Content-Length`` before reading, or while reading a chunked body);
+  ``Content-Length`` before reading, or while reading a chunked body); a route may have
+  its own limit (``body_limits``: ``POST /reports`` takes a photo);
 - **nesting**: a JSON body too deeply nested to parse is answered 400 (by the JSON
   parser; a body this module parses is also held to :data:`MAX_JSON_DEPTH` levels);
 - **the public address**: the ``Host`` header is replaced by the configured public URL,
@@ -195,6 +196,26 @@ class PublicAddress:
             self.fixed = (url.scheme, url.netloc, url.path.rstrip("/"))
         self.proxies = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
 
+    def client_address(self, scope: Scope) -> str:
+        """The client's address: the socket peer, or, when that peer is a trusted proxy,
+        the nearest untrusted address of ``X-Forwarded-For`` (read from the right)."""
+        client = scope.get("client")
+        peer = str(client[0]) if client else ""
+        if not self._trusted(client):
+            return peer
+        forwarded = [
+            v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"x-forwarded-for"
+        ]
+        hops = [h.strip() for line in forwarded for h in line.split(",") if h.strip()]
+        for hop in reversed(hops):
+            try:
+                addr = ipaddress.ip_address(hop)
+            except ValueError:
+                return peer  # a forged or broken header: count the proxy itself
+            if not any(addr in net for net in self.proxies):
+                return str(addr)
+        return peer
+
     def _trusted(self, client: Any) -> bool:
         if not self.proxies or not client:
             return False
@@ -237,9 +258,16 @@ def _server_host(scope: Scope, scheme: str) -> str:
 class RequestHygieneMiddleware:
     """Refuse bad bytes at the door and pin the request's public address."""
 
-    def __init__(self, app: ASGIApp, *, settings: ApiSettings) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        settings: ApiSettings,
+        body_limits: dict[tuple[str, str], int] | None = None,
+    ) -> None:
         self.app = app
         self.max_body = settings.max_body_bytes
+        self.body_limits = dict(body_limits or {})
         self.address = PublicAddress(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -279,14 +307,16 @@ class RequestHygieneMiddleware:
         return scope
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
+        path = str(scope.get("path", "")).rstrip("/") or "/"
+        limit = self.body_limits.get((str(scope.get("method")), path), self.max_body)
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     declared = 0
-                if declared > self.max_body:
-                    raise PayloadTooLargeError(_too_large(self.max_body), field="body")
+                if declared > limit:
+                    raise PayloadTooLargeError(_too_large(limit), field="body")
         chunks: list[bytes] = []
         size = 0
         more = True
@@ -296,8 +326,8 @@ class RequestHygieneMiddleware:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body:
-                raise PayloadTooLargeError(_too_large(self.max_body), field="body")
+            if size > limit:
+                raise PayloadTooLargeError(_too_large(limit), field="body")
             chunks.append(chunk)
             more = message.get("more_body", False)
         return b"".join(chunks)
@@ -362,7 +392,10 @@ def with_security_headers(headers: list[tuple[bytes, bytes]], *, path: str) -> l
     return headers
 
 
-def install_middleware(app: FastAPI, settings: ApiSettings) -> None:
-    """Register both middlewares (security headers outermost)."""
-    app.add_middleware(RequestHygieneMiddleware, settings=settings)
+def install_middleware(
+    app: FastAPI, settings: ApiSettings, *, body_limits: dict[tuple[str, str], int] | None = None
+) -> None:
+    """Register both middlewares (security headers outermost); ``body_limits`` gives
+    routes (method, path) their own body limit."""
+    app.add_middleware(RequestHygieneMiddleware, settings=settings, body_limits=body_limits)
     app.add_middleware(SecurityHeadersMiddleware)

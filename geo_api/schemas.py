@@ -25,6 +25,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.json_schema import JsonDict, JsonValue, models_json_schema
 from pydantic_core import PydanticCustomError
 
+from geo_api.schemas_reports import REPORT_MODELS, Margin
+
 # -- strict request types ------------------------------------------------------------
 Lon = Annotated[
     float, Field(strict=True, ge=-180, le=180, allow_inf_nan=False, description="longitude")
@@ -654,6 +656,11 @@ class PlanProperties(BaseModel):
     snap: dict[str, Snap]
     notes: list[str]
     shipment: ShipmentFeature | None = Field(None, description="with save: true")
+    margin: Margin | None = Field(
+        None,
+        description="price gap Jakarta market - Lampung origin minus transport, per kg and "
+        "trip (with the prices used and their age); see price_basis",
+    )
 
 
 class PlanFeature(BaseModel):
@@ -907,6 +914,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     RoadLines,
     Health,
     Liveness,
+    *REPORT_MODELS,
 )
 """Every model the OpenAPI document refers to (added to its components)."""
 
@@ -919,9 +927,11 @@ ERRORS: dict[int, str] = {
     404: "No such resource (collection, feature, shipment, cost parameter or market)",
     409: "The change conflicts with the resource's state (illegal status jump, code taken)",
     412: "If-Match names a version that is not the current one",
-    413: "The request body is larger than the configured limit",
+    413: "The request body (or a photo in it) is larger than the configured limit",
+    415: "The photo is not a JPEG, PNG or WebP image (judged by its content)",
     422: "Well-formed, but the data cannot answer it (a point too far from any road, no "
     "route, unknown market, no population figures, ...)",
+    429: "Too many submissions from this client; retry after Retry-After seconds",
     503: "The database or a road graph is not available, or a query took too long; "
     "retry after Retry-After seconds",
 }
@@ -965,7 +975,7 @@ def docs(
             "description": ERRORS[code],
             "content": {JSON: {"schema": ref(ErrorBody)}},
         }
-        if code == 503:
+        if code in (429, 503):
             item["headers"] = {
                 "Retry-After": {"description": "seconds", "schema": {"type": "integer"}}
             }

@@ -189,6 +189,54 @@ class OpsSettings(BaseSettings):
     health_require_graphs: bool = False
 
 
+class ReportSettings(BaseSettings):
+    """Citizen reports (``LAMPUNG_GEO_REPORTS_*``).
+
+    ``rate_limit_per_hour``: submissions one client may make per hour (then 429 with
+    ``Retry-After``); ``photo_max_bytes``: largest photo (5 MiB; larger: 413);
+    ``photo_dir``: where photos are stored (content-addressed) unless ``s3_bucket`` is
+    set, then in that S3-compatible bucket (``s3_endpoint_url`` for MinIO/Ceph,
+    ``s3_region``, ``s3_prefix``; credentials from boto3's usual chain,
+    ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``); ``province_code``: BPS code of the
+    province reports must lie in (18 = Lampung); ``routing_profile``: the road network
+    that picks the nearest office by travel time.
+    """
+
+    model_config = _config("LAMPUNG_GEO_REPORTS_")
+    rate_limit_per_hour: int = Field(10, ge=1, le=10_000)
+    photo_max_bytes: int = Field(5 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+    photo_dir: Path = Path(".lampung-geo/photos")
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_prefix: str = "report-photos"
+    province_code: str = Field("18", pattern=r"^[0-9]{2}$")
+    routing_profile: str = Field("motorcycle", pattern=r"^[a-z_]+$")
+
+    @field_validator("s3_bucket", "s3_endpoint_url", "s3_region", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def upload_max_bytes(self) -> int:
+        """Largest ``POST /reports`` body: the photo plus 1 MiB for the other fields."""
+        return self.photo_max_bytes + 1024 * 1024
+
+
+class PriceSettings(BaseSettings):
+    """Food prices (``LAMPUNG_GEO_PRICES_*``).
+
+    ``alert_pct``: a price that rose more than this many percent in 7 days is flagged
+    (``alert`` on ``/prices/latest`` and in logistics margins); ``stale_days``: a price
+    older than this many days is called stale in margins.
+    """
+
+    model_config = _config("LAMPUNG_GEO_PRICES_")
+    alert_pct: float = Field(10.0, gt=0, le=1000)
+    stale_days: int = Field(14, ge=0, le=3650)
+
+
 class Settings:
     """All settings groups together."""
 
@@ -203,6 +251,8 @@ class Settings:
         admission: AdmissionSettings | None = None,
         budgets: BudgetSettings | None = None,
         ops: OpsSettings | None = None,
+        reports: ReportSettings | None = None,
+        prices: PriceSettings | None = None,
     ) -> None:
         self.database = database or DatabaseSettings()
         self.api = api or ApiSettings()
@@ -212,3 +262,5 @@ class Settings:
         self.admission = admission or AdmissionSettings()
         self.budgets = budgets or BudgetSettings()
         self.ops = ops or OpsSettings()
+        self.reports = reports or ReportSettings()
+        self.prices = prices or PriceSettings()

@@ -198,5 +198,50 @@ COLLECTIONS: dict[str, Collection] = {
             id_column="code",
             sourced=False,
         ),
+        Collection(
+            "reports",
+            "Citizen reports (laporan warga)",
+            "Problems citizens reported (category, status, dates, area, public notes, SLA "
+            "flags). The location is rounded to 0.001 degree (about 100 m); no text, photo, "
+            "contact or exact point. Submitted at POST /reports.",
+            "report_features",
+            "Point",
+            (
+                Property("category", "string", queryable=True, description="report category"),
+                Property("category_name", "string"),
+                Property("status", "string", queryable=True),
+                Property("submitted_at", "string", description="ISO 8601"),
+                Property("first_response_at", "string", description="ISO 8601"),
+                Property("resolved_at", "string", description="ISO 8601"),
+                Property("closed_at", "string", description="ISO 8601"),
+                Property("updated_at", "string", description="ISO 8601"),
+                Property("kabupaten", "string", queryable=True),
+                Property("kecamatan", "string", queryable=True),
+                Property("desa", "string"),
+                Property("agency", "string", queryable=True, description="agencies.code"),
+                Property("overdue_response", "boolean", description="past the response SLA"),
+                Property("overdue_resolution", "boolean", description="past the resolution SLA"),
+                Property("followers", "integer"),
+                Property("merged_into", "integer", description="duplicate of this report"),
+                Property("public_notes", "array", description="officers' public notes"),
+                *_SOURCE,
+            ),
+        ),
+        Collection(
+            "price_markets",
+            "Markets with their latest food prices",
+            "Markets with price records: per price commodity the newest price (IDR per kg "
+            "or litre), its date and the change against a week earlier.",
+            "price_market_features",
+            "Point",
+            (
+                Property("name", "string", queryable=True),
+                Property("kind", "string", queryable=True),
+                Property("place_id", "integer"),
+                Property("latest_date", "string", description="ISO date"),
+                Property("latest_prices", "object", description="commodity -> price"),
+                *_SOURCE,
+            ),
+        ),
     )
 }

@@ -7,7 +7,7 @@ Reads are public; writes need an ``X-API-Key`` with the role ``planner`` or abov
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
@@ -17,8 +17,8 @@ from sqlalchemy import Connection
 from data.reference import COMMODITIES
 from geo_api import schemas as sc
 from geo_api.auth import OptionalKey, PlannerKey, check_key, require_role
-from geo_api.deps import AllocationBudget, ConnectionDep, NetworksDep, write
-from geo_api.logistics import Plan, PlanInput, allocate_from_db, compute_plan, parse_time
+from geo_api.deps import AllocationBudget, ConnectionDep, NetworksDep, SettingsDep, write
+from geo_api.logistics import LOCAL_TZ, Plan, PlanInput, allocate_from_db, compute_plan, parse_time
 from geo_api.logistics_output import (
     allocation_body,
     plan_feature,
@@ -26,11 +26,13 @@ from geo_api.logistics_output import (
     shipment_feature,
 )
 from geo_api.params import check_lonlat
+from geo_api.settings import Settings
 from layers import logistics_data as ld
 from layers import shipments as sh
 from layers.apikeys import ApiKeyInfo, role_rank
 from layers.errors import InvalidParameterError
 from layers.logistics_models import SHIPMENT_STATUSES
+from layers.prices_margin import PriceBasis, compute_margin
 
 router = APIRouter(tags=["logistics"])
 
@@ -51,6 +53,26 @@ TIME_PATTERN = (
 YEARS = (2000, 2099)
 ShipmentId = Annotated[int, Path(ge=1, le=sc.INT64_MAX, description="shipment id")]
 WRITE_ERRORS = (401, 403, 413)
+
+
+class PriceBasisRequest(sc.RequestBody):
+    """Which prices a margin uses: observed on a day, or given (IDR per kg)."""
+
+    on: sc.Text | None = Field(
+        None, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description="ISO day; default: departure"
+    )
+    destination_idr_per_kg: sc.StrictNumber | None = Field(
+        None, gt=0, le=100_000_000, description="Jakarta market price; default: observed"
+    )
+    origin_idr_per_kg: sc.StrictNumber | None = Field(
+        None, gt=0, le=100_000_000, description="Lampung origin price; default: observed"
+    )
+    destination_region: sc.Text = Field(
+        "31", pattern=r"^[0-9]{2,10}$", description="region of the destination prices"
+    )
+    origin_region: sc.Text = Field(
+        "18", pattern=r"^[0-9]{2,10}$", description="region of the origin prices (18: Lampung)"
+    )
 
 
 class PlanRequest(sc.RequestBody):
@@ -95,6 +117,11 @@ class PlanRequest(sc.RequestBody):
     code: sc.Text | None = Field(
         None, min_length=1, max_length=64, description="shipment code when saving"
     )
+    price_basis: PriceBasisRequest | None = Field(
+        None,
+        description="add the margin (price gap minus transport) with these prices; {} for "
+        "the observed prices on the departure day",
+    )
 
 
 def _time(raw: str, *, field: str, end_of_day: bool = False) -> datetime:
@@ -119,6 +146,38 @@ def _plan_input(body: PlanRequest) -> PlanInput:
         vehicle_class=body.vehicle_class,
         departure=_time(body.departure, field="departure"),
         fuel=body.fuel,
+    )
+
+
+def _margin(
+    conn: Connection, plan: Plan, basis: PriceBasisRequest, settings: Settings
+) -> dict[str, Any]:
+    """The plan's margin with the request's price basis (prices as of its day)."""
+    try:
+        day = (
+            date.fromisoformat(basis.on)
+            if basis.on
+            else plan.input.departure.astimezone(LOCAL_TZ).date()
+        )
+    except ValueError:
+        msg = f"price_basis.on must be a real day (YYYY-MM-DD), got {basis.on!r}"
+        raise InvalidParameterError(msg, field="price_basis.on") from None
+    return compute_margin(
+        conn,
+        commodity=plan.input.commodity,
+        market_id=plan.market_id,
+        tonnes=plan.input.tonnes,
+        vehicles=plan.vehicles,
+        transport_idr=plan.cost.total_idr,
+        basis=PriceBasis(
+            on=day,
+            destination_idr_per_kg=basis.destination_idr_per_kg,
+            origin_idr_per_kg=basis.origin_idr_per_kg,
+            destination_region=basis.destination_region,
+            origin_region=basis.origin_region,
+        ),
+        alert_pct=settings.prices.alert_pct,
+        stale_days=settings.prices.stale_days,
     )
 
 
@@ -160,6 +219,7 @@ def plan(
     body: PlanRequest,
     conn: ConnectionDep,
     networks: NetworksDep,
+    settings: SettingsDep,
     api_key: OptionalKey = None,
 ) -> dict[str, Any]:
     """The road–ferry–road route as GeoJSON with each leg's time, distance and geometry.
@@ -173,6 +233,8 @@ def plan(
     key = check_key(conn, api_key, "planner") if body.save else None
     plan = compute_plan(conn, networks, _plan_input(body))
     feature = plan_feature(plan)
+    if body.price_basis is not None:
+        feature["properties"]["margin"] = _margin(conn, plan, body.price_basis, settings)
     if key is not None:
         feature["properties"]["shipment"] = _save(conn, plan, code=body.code, actor=key.prefix)
     return feature

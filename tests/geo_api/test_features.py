@@ -71,6 +71,8 @@ def test_collections_list_and_one(loaded: TestClient):
         "ferry_links",
         "shipments",
         "vehicle_classes",
+        "reports",
+        "price_markets",
     ]
     sp = loaded.get("/collections/service_points").json()
     assert sp["itemType"] == "feature"

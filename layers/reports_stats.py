@@ -1,0 +1,414 @@
+"""Reports for Bappeda: statistics per area and category, H3 hotspots, exports.
+
+Definitions (also in every stats answer, ``definitions``):
+
+- **count**: reports submitted in ``[from, to)``, without those merged into another
+  as *Duplikat* (the same problem reported twice counts once);
+- **per 10,000 people**: count / the area's population × 10,000 (null without one);
+- **median hours to first response**: over the counted reports that had one (the
+  first officer step); **to resolution**: over those that reached *Selesai*;
+- **% within SLA (response)**: of the counted reports whose outcome is known — answered,
+  or still unanswered past the deadline — the share answered in time; **(resolution)**:
+  of those resolved, or still open past the resolution deadline, the share resolved in
+  time (rejected reports have no resolution and are left out). Null when nothing is
+  known yet. Reports still inside their SLA are not counted as late.
+
+One pass over the reports (``GROUPING SETS``) gives the rows per area × category, per
+area and for the whole selection; every area of the level in the province is listed,
+with zero counts where nobody reported.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import h3
+import h3.api.basic_int as h3i
+from sqlalchemy import Connection, text
+
+from layers.errors import InvalidParameterError
+from layers.reports import OPEN_STATUSES
+
+LEVEL_COLUMNS = {"kabupaten": "kabupaten_id", "kecamatan": "kecamatan_id", "desa": "desa_id"}
+DEFINITIONS = {
+    "count": "reports submitted in [from, to), without those merged as duplikat",
+    "per_10k": "count / population x 10,000 (null without population)",
+    "median_response_h": "median hours from submission to the first officer step",
+    "median_resolution_h": "median hours from submission to Selesai",
+    "pct_response_within_sla": (
+        "share answered within the category's response SLA, of the reports answered or "
+        "unanswered past the deadline"
+    ),
+    "pct_resolution_within_sla": (
+        "share resolved within the category's resolution SLA, of the reports resolved or "
+        "still open past the deadline (rejected reports left out)"
+    ),
+    "open": "reports not yet Selesai, Ditolak or Duplikat",
+    "overdue": "open reports past their response or resolution SLA now",
+}
+_METRICS = """
+    count(*) AS count,
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY resp_h) AS median_response_h,
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY res_h) AS median_resolution_h,
+    count(*) FILTER (WHERE resp_known) AS response_known,
+    count(*) FILTER (WHERE resp_in) AS response_in,
+    count(*) FILTER (WHERE res_known) AS resolution_known,
+    count(*) FILTER (WHERE res_in) AS resolution_in,
+    count(*) FILTER (WHERE is_open) AS open,
+    count(*) FILTER (WHERE is_overdue) AS overdue
+"""
+
+
+STATS_WORK_MEM = "64MB"
+"""``work_mem`` of the stats query's transaction (the medians sort all counted reports)."""
+
+
+def data_version(conn: Connection) -> tuple[Any, ...]:
+    """What the statistics depend on that may change: the newest report and event
+    numbers (reports are never edited, every step is a new event) and the categories'
+    SLAs. Equal versions give equal statistics, up to the clock (overdue flags)."""
+    row = conn.execute(
+        text(
+            "SELECT (SELECT max(id) FROM reports), (SELECT max(id) FROM report_events), "
+            "(SELECT md5(string_agg(concat_ws('|', code, sla_response_h, sla_resolution_h), "
+            "',' ORDER BY code)) FROM report_categories)"
+        )
+    ).one()
+    return tuple(row)
+
+
+@dataclass(frozen=True, slots=True)
+class StatsQuery:
+    """What to count: level, period, optionally one category and one kabupaten."""
+
+    level: str = "kecamatan"
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+    category: str | None = None
+    kabupaten_code: str | None = None
+
+
+def _filters(q: StatsQuery) -> tuple[str, dict[str, Any]]:
+    clauses: list[str] = ["st.status <> 'duplikat'"]
+    params: dict[str, Any] = {}
+    if q.date_from is not None:
+        clauses.append("r.submitted_at >= :from_")
+        params["from_"] = q.date_from
+    if q.date_to is not None:
+        clauses.append("r.submitted_at < :to_")
+        params["to_"] = q.date_to
+    if q.category is not None:
+        clauses.append("r.category = :category")
+        params["category"] = q.category
+    if q.kabupaten_code is not None:
+        clauses.append("r.kabupaten_code = :kab")
+        params["kab"] = q.kabupaten_code
+    return " AND ".join(clauses), params
+
+
+def _metrics(row: Any, population: int | None) -> dict[str, Any]:
+    count = int(row["count"])
+
+    def pct(part: int, whole: int) -> float | None:
+        return round(100.0 * part / whole, 1) if whole else None
+
+    def hours(v: float | None) -> float | None:
+        return None if v is None else round(float(v), 2)
+
+    return {
+        "count": count,
+        "per_10k": round(count / population * 10_000, 3) if population else None,
+        "median_response_h": hours(row["median_response_h"]),
+        "median_resolution_h": hours(row["median_resolution_h"]),
+        "pct_response_within_sla": pct(int(row["response_in"]), int(row["response_known"])),
+        "pct_resolution_within_sla": pct(int(row["resolution_in"]), int(row["resolution_known"])),
+        "open": int(row["open"]),
+        "overdue": int(row["overdue"]),
+    }
+
+
+def _areas(conn: Connection, level: str, province: str, kab: str | None) -> list[dict[str, Any]]:
+    """Every area of ``level`` in the province (or in one kabupaten)."""
+    prefix = kab or province
+    if level == "kabupaten":
+        where = "a.level = 'kabupaten' AND starts_with(coalesce(a.code, ''), :p)"
+    elif level == "kecamatan":
+        where = (
+            "a.level = 'kecamatan' AND EXISTS (SELECT 1 FROM admin_areas k WHERE "
+            "k.id = a.parent_id AND starts_with(coalesce(k.code, ''), :p))"
+        )
+    else:
+        where = (
+            "a.level = 'desa' AND EXISTS (SELECT 1 FROM admin_areas c JOIN admin_areas k "
+            "ON k.id = c.parent_id WHERE c.id = a.parent_id "
+            "AND starts_with(coalesce(k.code, ''), :p))"
+        )
+    rows = conn.execute(
+        text(
+            "SELECT a.id, a.code, a.name, a.population, p.name AS parent FROM admin_areas a "
+            f"LEFT JOIN admin_areas p ON p.id = a.parent_id WHERE {where} "
+            "ORDER BY a.code, a.name, a.id"
+        ),
+        {"p": prefix},
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def report_stats(conn: Connection, q: StatsQuery, *, province_code: str) -> dict[str, Any]:
+    """Counts, rates per 10,000 people, median hours and SLA shares per area and category."""
+    if q.level not in LEVEL_COLUMNS:
+        msg = f"level must be one of {list(LEVEL_COLUMNS)}, got {q.level!r}"
+        raise InvalidParameterError(msg, field="level")
+    where, params = _filters(q)
+    column = LEVEL_COLUMNS[q.level]
+    sql = f"""
+        WITH x AS (
+            SELECT r.{column} AS area_id, r.category,
+                   extract(epoch FROM st.first_response_at - r.submitted_at) / 3600 AS resp_h,
+                   extract(epoch FROM st.resolved_at - r.submitted_at) / 3600 AS res_h,
+                   (st.first_response_at IS NOT NULL OR now() > r.submitted_at + rd) AS resp_known,
+                   (st.first_response_at <= r.submitted_at + rd) AS resp_in,
+                   (st.status <> 'ditolak' AND (st.resolved_at IS NOT NULL
+                       OR (st.closed_at IS NULL AND now() > r.submitted_at + sd))) AS res_known,
+                   (st.resolved_at <= r.submitted_at + sd) AS res_in,
+                   (st.status = ANY(:open)) AS is_open,
+                   (st.closed_at IS NULL AND ((st.first_response_at IS NULL
+                        AND now() > r.submitted_at + rd) OR now() > r.submitted_at + sd))
+                       AS is_overdue
+            FROM reports r
+            JOIN report_state st ON st.report_id = r.id
+            JOIN (SELECT code, sla_response_h * interval '1 hour' AS rd,
+                         sla_resolution_h * interval '1 hour' AS sd
+                  FROM report_categories) c ON c.code = r.category
+            WHERE {where}
+        )
+        SELECT area_id, category, GROUPING(area_id) AS g_area, GROUPING(category) AS g_cat,
+               {_METRICS}
+        FROM x GROUP BY GROUPING SETS ((area_id, category), (area_id), ())
+    """
+    # the medians sort every counted report: in memory, not in temp files (this query only)
+    conn.execute(text("SELECT set_config('work_mem', :wm, true)"), {"wm": STATS_WORK_MEM})
+    result = conn.execute(text(sql), params | {"open": list(OPEN_STATUSES)}).mappings().all()
+    areas = _areas(conn, q.level, province_code, q.kabupaten_code)
+    by_id = {a["id"]: a for a in areas}
+    cells: dict[Any, list[Any]] = {}
+    per_area: dict[Any, Any] = {}
+    total: Any = None
+    for row in result:
+        if row["g_area"]:
+            total = row
+        elif row["g_cat"]:
+            per_area[row["area_id"]] = row
+        else:
+            cells.setdefault(row["area_id"], []).append(row)
+    empty: dict[str, int | None] = dict.fromkeys(
+        ("count", "response_known", "response_in", "resolution_known"), 0
+    )
+    empty |= {"resolution_in": 0, "open": 0, "overdue": 0}
+    empty |= {"median_response_h": None, "median_resolution_h": None}
+    out_areas = []
+    for area in areas:
+        pop = area["population"]
+        item = {
+            "id": area["id"],
+            "code": area["code"],
+            "name": area["name"],
+            "parent": area["parent"],
+            "population": pop,
+            **_metrics(per_area.get(area["id"], empty), pop),
+            "categories": [
+                {"category": c["category"], **_metrics(c, pop)}
+                for c in sorted(cells.get(area["id"], []), key=lambda c: str(c["category"]))
+            ],
+        }
+        out_areas.append(item)
+    unplaced = per_area.get(None)
+    return {
+        "level": q.level,
+        "from": q.date_from,
+        "to": q.date_to,
+        "category": q.category,
+        "kabupaten": q.kabupaten_code,
+        "definitions": DEFINITIONS,
+        "totals": _metrics(total if total is not None else empty, None),
+        "unplaced": int(unplaced["count"]) if unplaced is not None else 0,
+        "areas": out_areas,
+        "numberReturned": len(out_areas),
+        "areas_not_listed": sorted(str(k) for k in per_area if k is not None and k not in by_id),
+    }
+
+
+def stats_rows(stats: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stats as flat rows (CSV): one per area x category, plus ``all`` per area."""
+    rows = []
+    keys: tuple[str, ...] = ("count", "per_10k", "median_response_h", "median_resolution_h")
+    keys += ("pct_response_within_sla", "pct_resolution_within_sla", "open", "overdue")
+    for a in stats["areas"]:
+        head = {"level": stats["level"], "area_id": a["id"], "code": a["code"], "name": a["name"]}
+        head |= {"parent": a["parent"], "population": a["population"]}
+        rows.append(head | {"category": "all"} | {k: a[k] for k in keys})
+        for c in a["categories"]:
+            rows.append(head | {"category": c["category"]} | {k: c[k] for k in keys})
+    return rows
+
+
+def hotspots(
+    conn: Connection,
+    *,
+    resolution: int = 8,
+    min_count: int = 1,
+    category: str | None = None,
+    date_from: datetime | None = None,
+    date_to: datetime | None = None,
+    only_open: bool = False,
+    limit: int = 500,
+) -> list[dict[str, Any]]:
+    """H3 cells (resolution 5-9) by number of reports, most first, as GeoJSON features.
+
+    Counted in PostGIS per resolution-9 cell (stored with each report), then summed to
+    the parent cells in Python. Duplicates are left out, as in the statistics.
+    """
+    if not 5 <= resolution <= 9:
+        msg = f"resolution must be 5-9, got {resolution}"
+        raise InvalidParameterError(msg, field="resolution")
+    where, params = _filters(StatsQuery(date_from=date_from, date_to=date_to, category=category))
+    if only_open:
+        where += " AND st.status = ANY(:open)"
+        params["open"] = list(OPEN_STATUSES)
+    rows = conn.execute(
+        text(
+            "SELECT r.h3_9, count(*) AS n, count(*) FILTER (WHERE st.status = ANY(:o)) AS n_open "
+            "FROM reports r JOIN report_state st ON st.report_id = r.id "
+            f"WHERE {where} GROUP BY r.h3_9"
+        ),
+        params | {"o": list(OPEN_STATUSES)},
+    ).all()
+    counts: dict[int, list[int]] = {}
+    for cell, n, n_open in rows:
+        parent = int(cell) if resolution == 9 else h3i.cell_to_parent(int(cell), resolution)
+        acc = counts.setdefault(int(parent), [0, 0])
+        acc[0] += int(n)
+        acc[1] += int(n_open)
+    total = sum(n for n, _ in counts.values())
+    ranked = sorted(((n, o, c) for c, (n, o) in counts.items() if n >= min_count), reverse=True)
+    features = []
+    for rank, (n, n_open, cell) in enumerate(ranked[:limit], start=1):
+        cell_s = h3.int_to_str(cell)
+        ring = [[round(lon, 6), round(lat, 6)] for lat, lon in h3.cell_to_boundary(cell_s)]
+        features.append(
+            {
+                "type": "Feature",
+                "id": cell_s,
+                "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+                "properties": {
+                    "h3": cell_s,
+                    "resolution": resolution,
+                    "count": n,
+                    "open": n_open,
+                    "share": round(n / total, 4) if total else 0.0,
+                    "rank": rank,
+                    "area_km2": round(h3.cell_area(cell_s, unit="km^2"), 3),
+                },
+            }
+        )
+    return features
+
+
+EXPORT_COLUMNS = (
+    "id",
+    "category",
+    "category_name",
+    "status",
+    "submitted_at",
+    "first_response_at",
+    "resolved_at",
+    "closed_at",
+    "kabupaten",
+    "kecamatan",
+    "desa",
+    "agency",
+    "overdue_response",
+    "overdue_resolution",
+    "followers",
+    "merged_into",
+)
+"""What an export holds: the public fields only, with the rounded location."""
+
+
+def export_rows(conn: Connection, q: StatsQuery) -> list[dict[str, Any]]:
+    """Public rows of the reports in ``q`` (duplicates included, status says so)."""
+    clauses: list[str] = ["true"]
+    params: dict[str, Any] = {}
+    if q.date_from is not None:
+        clauses.append("t.submitted_at >= :from_")
+        params["from_"] = q.date_from
+    if q.date_to is not None:
+        clauses.append("t.submitted_at < :to_")
+        params["to_"] = q.date_to
+    if q.category is not None:
+        clauses.append("t.category = :category")
+        params["category"] = q.category
+    if q.kabupaten_code is not None:
+        clauses.append("r.kabupaten_code = :kab")
+        params["kab"] = q.kabupaten_code
+    cols = ", ".join(f"t.{c}" for c in EXPORT_COLUMNS)
+    rows = conn.execute(
+        text(
+            f"SELECT {cols}, ST_X(t.geom) AS lon, ST_Y(t.geom) AS lat FROM report_features t "
+            f"JOIN reports r ON r.id = t.id WHERE {' AND '.join(clauses)} ORDER BY t.id"
+        ),
+        params,
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def export_gpkg(rows: list[dict[str, Any]]) -> bytes:
+    """The rows as a GeoPackage (layer ``reports``, EPSG:4326 points)."""
+    import tempfile
+    from pathlib import Path
+
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    frame = gpd.GeoDataFrame(
+        [{k: v for k, v in r.items() if k not in ("lon", "lat")} for r in rows],
+        columns=list(EXPORT_COLUMNS),
+        geometry=[Point(r["lon"], r["lat"]) for r in rows],
+        crs="EPSG:4326",
+    )
+    for col in ("submitted_at", "first_response_at", "resolved_at", "closed_at"):
+        frame[col] = frame[col].map(lambda v: v.isoformat() if v is not None else None)
+    with tempfile.TemporaryDirectory(prefix="lampung-geo-export-") as tmp:
+        path = Path(tmp) / "reports.gpkg"
+        frame.to_file(path, layer="reports", driver="GPKG", engine="pyogrio")
+        return path.read_bytes()
+
+
+def export_csv(rows: list[dict[str, Any]]) -> str:
+    """The rows as CSV (lon/lat last, rounded like the public map)."""
+    import csv
+
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=[*EXPORT_COLUMNS, "lon", "lat"], lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow(
+            {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()}
+        )
+    return buf.getvalue()
+
+
+__all__ = [
+    "DEFINITIONS",
+    "EXPORT_COLUMNS",
+    "StatsQuery",
+    "export_csv",
+    "export_gpkg",
+    "export_rows",
+    "hotspots",
+    "report_stats",
+    "stats_rows",
+]
