@@ -237,7 +237,8 @@ class GridIndex:
         A ring's non-empty blocks nearer than the best distance found are opened into
         their non-empty cells; of those, only cells nearer than the point's bound are
         searched, the bound being the smaller of the best distance and the farthest
-        corner of the nearest cell (every cell holds a point of its segments).
+        corner of the nearest cell (every cell holds a point of its segments; with a
+        mask of usable segments that no longer holds, so the best distance alone).
         """
         size = self.cell * self.block
         nbx, nby = self.nbx, self.nby
@@ -293,7 +294,9 @@ class GridIndex:
         near, far = _rect_distance(x[pts], y[pts], left, bottom, self.cell)
         starts = np.flatnonzero(np.concatenate([[True], pts[1:] != pts[:-1]]))
         counts = np.diff(np.append(starts, pts.shape[0]))
-        bound = np.minimum(np.minimum.reduceat(far, starts), best[pts[starts]])
+        bound = best[pts[starts]]
+        if seg_ok is None:  # a cell of usable segments only holds a point within ``far``
+            bound = np.minimum(np.minimum.reduceat(far, starts), bound)
         keep = near <= np.repeat(bound, counts)
         segs, owner = _gather(
             self.cell_ptr[cells[keep]], self.cell_ptr[cells[keep] + 1], pts[keep], self.cell_seg

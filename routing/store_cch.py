@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 
 from routing.store_derived import DerivedIndex
 from routing.store_types import StoreError, StoreNetwork, StoreProfile
@@ -69,9 +69,11 @@ def choose_cch_scale(cg: CompiledGraph) -> float:
     """
     Integer-weight multiplier for one profile: every path cost below :data:`UNIT_BUDGET`.
 
-    ``D`` bounds every shortest-path cost: ``max d(x, v) + max d(v, y)`` over the nodes
-    reachable from/to one well-connected node ``v`` when those are all the nodes with a
-    usable arc, else the sum of all usable arc times (always a bound).
+    ``D`` bounds every shortest-path cost. When no usable arc joins two strongly
+    connected components (the usual case: the build keeps whole components), a path
+    stays inside one component, so ``D = max d(r, x) + max d(x, r)`` with ``r`` the
+    representative of ``x``'s component (two multi-source searches); otherwise ``D`` is
+    the sum of all usable arc times (always a bound, but loose).
 
     Parameters
     ----------
@@ -87,14 +89,15 @@ def choose_cch_scale(cg: CompiledGraph) -> float:
     if times.shape[0] == 0:
         return 1.0
     matrix: sparse.csr_matrix = cg.matrix
-    degree = np.diff(np.asarray(cg.simple_indptr)).astype(np.int64)
-    v = int(np.argmax(degree))
-    fwd = dijkstra(matrix, indices=v)
-    bwd = dijkstra(matrix.transpose().tocsr(), indices=v)
-    touched = np.zeros(cg.n_nodes, dtype=bool)
-    touched[np.repeat(np.arange(cg.n_nodes), degree)] = True
-    touched[np.asarray(cg.simple_head)] = True
-    if np.all(np.isfinite(fwd[touched])) and np.all(np.isfinite(bwd[touched])):
+    _, label = connected_components(matrix, directed=True, connection="strong")
+    tails = np.repeat(np.arange(cg.n_nodes), np.diff(np.asarray(cg.simple_indptr)))
+    heads = np.asarray(cg.simple_head)
+    if np.array_equal(label[tails], label[heads]):
+        touched = np.unique(np.concatenate([tails, heads]))
+        reps = np.unique(label[touched], return_index=True)[1]
+        reps = touched[reps]
+        fwd = dijkstra(matrix, indices=reps, min_only=True)
+        bwd = dijkstra(matrix.transpose().tocsr(), indices=reps, min_only=True)
         bound = float(fwd[touched].max() + bwd[touched].max())
     else:
         bound = float(times.sum())
