@@ -90,7 +90,7 @@ def choose_cch_scale(cg: CompiledGraph) -> float:
         return 1.0
     matrix: sparse.csr_matrix = cg.matrix
     _, label = connected_components(matrix, directed=True, connection="strong")
-    tails = np.repeat(np.arange(cg.n_nodes), np.diff(np.asarray(cg.simple_indptr)))
+    tails = np.repeat(np.arange(cg.n_nodes), np.diff(np.asarray(cg.simple_indptr)).astype(np.int64))
     heads = np.asarray(cg.simple_head)
     if np.array_equal(label[tails], label[heads]):
         touched = np.unique(np.concatenate([tails, heads]))
