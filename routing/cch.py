@@ -18,10 +18,11 @@ Costs stay exact where it matters, as in :class:`routing.ch.CHEngine`:
   ``edge_time`` over it; pairs whose integer costs are within the rounding bound of
   the best are all evaluated exactly.
 * :meth:`CCHEngine.durations` (matrix): one pinned one-to-many sweep
-  (``CCHOneToMany`` pinned on the destinations' candidate nodes) per distinct origin
-  candidate node; partial-road costs are added in float64, node-to-node costs are
-  integer sums (absolute error at most half a unit per arc: a few microseconds on a
-  path of a thousand arcs at the scales used, e.g. 1/700 s units on Jakarta).
+  (``CCHOneToMany`` pinned on the destinations' candidate nodes) per origin, started
+  from both of the origin's candidate nodes; destinations' partial-road costs are
+  added in float64, the rest are integer sums (absolute error at most half a unit per
+  arc plus one: microseconds on Jakarta's 1/120,000 s units, a few milliseconds on a
+  long path of the 1M-edge synthetic network's 1/30,000 s units).
 * :meth:`CCHEngine.nearest`: one pinned one-to-many sweep from the origin's
   candidates over all targets' candidate nodes ranks the targets; the best ``k``
   (and every target within the rounding bound of the ``k``-th) are re-computed
@@ -171,18 +172,27 @@ class CCHEngine(ScipyEngine):
             return np.inf, np.zeros(0, dtype=np.int64)
         return dist / self.scale, np.asarray(path, dtype=np.int64)
 
-    def cch_table(
-        self, sources: NDArray[np.int64], targets: NDArray[np.int64], *, budget: Budget = UNLIMITED
+    def cch_rows(
+        self,
+        sources: list[list[tuple[int, float]]],
+        targets: NDArray[np.int64],
+        *,
+        budget: Budget = UNLIMITED,
     ) -> NDArray[np.float64]:
-        """Node-to-node costs (integer sums / scale; inf if none): one sweep per source."""
-        out = np.full((sources.shape[0], targets.shape[0]), np.inf)
+        """Costs from each source set (candidate nodes with float start costs) to each
+        target node: one pinned one-to-many sweep per set (start costs rounded to the
+        scale's unit; inf where unreachable)."""
+        out = np.full((len(sources), targets.shape[0]), np.inf)
         if targets.shape[0] == 0:
             return out
         otm = self._one_to_many(targets.tolist())
-        for i, s in enumerate(sources.tolist()):
+        for i, cands in enumerate(sources):
             if i % 64 == 63:
                 budget.check()
-            row = np.asarray(otm.distances_from(int(s)), dtype=object)
+            starts = [(node, round(cost * self.scale)) for node, cost in cands]
+            if not starts:
+                continue
+            row = np.asarray(otm.distances_from_multi(starts), dtype=object)
             found = row != None  # noqa: E711 (elementwise)
             out[i, found] = row[found].astype(np.float64) / self.scale
         return out
@@ -242,28 +252,29 @@ class CCHEngine(ScipyEngine):
     ) -> NDArray[np.float64]:
         """Return the ``len(origins) x len(destinations)`` travel-time matrix (s).
 
-        One pinned one-to-many sweep per distinct origin candidate node over the
-        distinct destination candidate nodes; ``budget`` is checked every 64 sweeps.
+        One pinned one-to-many sweep per origin, started from both of its candidate
+        nodes at once (their partial-road costs rounded to the unit), over the distinct
+        destination candidate nodes; destinations' partial-road costs are added in
+        float64. ``budget`` is checked every 64 sweeps.
         """
         cg = self.compiled
-        o_nodes, o_cost = _candidate_arrays(cg, origins, origin_candidates)
         d_nodes, d_cost = _candidate_arrays(cg, destinations, destination_candidates)
         out = np.full((len(origins), len(destinations)), np.inf)
         if not len(origins) or not len(destinations):
             return out
-        uo = np.unique(o_nodes[np.isfinite(o_cost)])
         ud = np.unique(d_nodes[np.isfinite(d_cost)])
-        if uo.shape[0] == 0 or ud.shape[0] == 0:
+        if ud.shape[0] == 0:
             return _apply_direct(cg, out, origins, destinations)
+        sources = [
+            [(c.node, c.cost) for c in origin_candidates(cg, o) if np.isfinite(c.cost)]
+            for o in origins
+        ]
         budget.check()
-        table = self.cch_table(uo, ud, budget=budget)
+        table = self.cch_rows(sources, ud, budget=budget)
         budget.check()
-        oi = np.searchsorted(uo, o_nodes).clip(0, uo.shape[0] - 1)  # padding: inf cost
-        di = np.searchsorted(ud, d_nodes).clip(0, ud.shape[0] - 1)
-        for p in range(2):
-            for q in range(2):
-                cand = o_cost[:, p, None] + table[np.ix_(oi[:, p], di[:, q])] + d_cost[None, :, q]
-                np.minimum(out, cand, out=out)
+        di = np.searchsorted(ud, d_nodes).clip(0, ud.shape[0] - 1)  # padding: inf cost
+        for q in range(2):
+            np.minimum(out, table[:, di[:, q]] + d_cost[None, :, q], out=out)
         return _apply_direct(cg, out, origins, destinations)
 
     def nearest(
@@ -296,16 +307,19 @@ class CCHEngine(ScipyEngine):
         kth = float(approx[ranked[min(k, ranked.shape[0]) - 1]])
         slack = (_TIE_UNITS + 0.5 * _EXACT_ARCS) / self.scale + 1e-6 * kth
         pool = ranked[approx[ranked] <= kth + slack]
-        hits: list[tuple[float, int, Route]] = []
+        cg = self.compiled
+        hits: list[tuple[float, int, Any]] = []
         for i in pool.tolist():
-            try:
-                route = self.route(origin, targets[i])
-            except UnreachableError:
-                continue
-            if route.duration_s <= limit:
-                hits.append((route.duration_s, i, route))
+            best = self._best(origin, targets[i])
+            if best is not None and best[0] <= limit:
+                hits.append((float(best[0]), i, best))
         hits.sort(key=lambda h: (h[0], h[1]))
-        return [
-            NearestHit(i, float(d), float(r.distance_m), r if with_routes else None)
-            for d, i, r in hits[:k]
-        ]
+        out = []
+        for dur, i, (_, start, nodes, end, direct) in hits[:k]:
+            parts = [direct] if direct is not None else path_parts(cg, start, nodes, end)
+            dist_m = sum((p.t1 - p.t0) * float(cg.edge_length[p.edge]) for p in parts)
+            route = None
+            if with_routes:
+                route = assemble_route(cg, origin, targets[i], parts, None if direct else nodes)
+            out.append(NearestHit(i, dur, dist_m, route))
+        return out
