@@ -56,7 +56,7 @@ def check_against_oracle(
     *,
     n_points: int = 2000,
     seed: int = 7,
-    kind: str = "ch",
+    kind: str = "auto",
     route_sources: int = 20,
     routes_per_source: int = 50,
     matrix_sources: int = 10,
