@@ -30,14 +30,18 @@ Costs stay exact where it matters, as in :class:`routing.ch.CHEngine`:
 * :meth:`CCHEngine.multi_source` (isochrones, coverage) is the exact scipy search
   inherited from :class:`~routing.dijkstra.ScipyEngine`.
 
-Query objects of the binding are not thread-safe: each thread keeps its own
-(``threading.local``); a query result is dropped before its query runs again.
+Query objects of the binding are not thread-safe: a thread borrows one from the
+engine's free list (at most :data:`_MAX_QUERIES` at once, so their O(n) buffers stay
+bounded however many threads serve requests); a query result is dropped before its
+query runs again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -67,6 +71,8 @@ __all__ = ["INF_WEIGHT", "CCHEngine", "SharedCCH", "cch_weights"]
 
 #: RoutingKit's "no arc" weight (distances at or above it are reported as None).
 INF_WEIGHT = 2**31 - 1
+#: Query objects of one engine in use at once (each holds O(n) buffers).
+_MAX_QUERIES = max(2, 2 * (os.cpu_count() or 1))
 #: Exact re-check of candidates within this many integer units of the best.
 _TIE_UNITS = 64.0
 #: Nearest re-checks every target whose rounded cost could hide an exact one this many
@@ -142,32 +148,43 @@ class CCHEngine(ScipyEngine):
         self.metric: Any = routingkit_cch.CCHMetric(
             self.shared.cch, cch_weights(compiled.edge_time, self.scale)
         )
-        self._local = threading.local()
+        self._slots = threading.BoundedSemaphore(_MAX_QUERIES)
+        self._free: dict[str, list[Any]] = {"query": [], "one_to_many": []}
 
     # -- raw CCH queries ---------------------------------------------------------------
-    def _query(self) -> Any:
-        q = getattr(self._local, "query", None)
-        if q is None:
-            q = routingkit_cch.CCHQuery(self.metric)
-            self._local.query = q
-        return q
-
-    def _one_to_many(self, targets: list[int]) -> Any:
-        otm = getattr(self._local, "one_to_many", None)
-        if otm is None:
-            otm = routingkit_cch.CCHOneToMany(self.metric, targets)
-            self._local.one_to_many = otm
-        else:
-            otm.repin_targets(targets)
-        return otm
+    @contextlib.contextmanager
+    def _borrow(self, kind: str, targets: list[int] | None = None) -> Iterator[Any]:
+        """A query object of this metric (``"query"``, or ``"one_to_many"`` pinned on
+        ``targets``, not empty), for one thread at a time; at most :data:`_MAX_QUERIES`
+        in use at once per engine, so their O(n) buffers are bounded however many
+        threads the server runs."""
+        self._slots.acquire()
+        try:
+            free = self._free[kind]
+            try:
+                obj = free.pop()
+                if targets is not None:
+                    obj.repin_targets(targets)
+            except IndexError:
+                if kind == "query":
+                    obj = routingkit_cch.CCHQuery(self.metric)
+                else:
+                    obj = routingkit_cch.CCHOneToMany(self.metric, targets or [])
+            try:
+                yield obj
+            finally:
+                free.append(obj)
+        finally:
+            self._slots.release()
 
     def cch_path(self, a: int, b: int) -> tuple[float, NDArray[np.int64]]:
         """Integer-rounded cost (s) and node path from ``a`` to ``b`` (inf, empty if none)."""
         if a == b:
             return 0.0, np.asarray([a], dtype=np.int64)
-        res = self._query().run(int(a), int(b))
-        dist, path = res.distance, res.node_path
-        del res  # a result must be gone before its query runs again
+        with self._borrow("query") as query:
+            res = query.run(int(a), int(b))
+            dist, path = res.distance, res.node_path
+            del res  # a result must be gone before its query runs again
         if dist is None:
             return np.inf, np.zeros(0, dtype=np.int64)
         return dist / self.scale, np.asarray(path, dtype=np.int64)
@@ -185,16 +202,16 @@ class CCHEngine(ScipyEngine):
         out = np.full((len(sources), targets.shape[0]), np.inf)
         if targets.shape[0] == 0:
             return out
-        otm = self._one_to_many(targets.tolist())
-        for i, cands in enumerate(sources):
-            if i % 64 == 63:
-                budget.check()
-            starts = [(node, round(cost * self.scale)) for node, cost in cands]
-            if not starts:
-                continue
-            row = np.asarray(otm.distances_from_multi(starts), dtype=object)
-            found = row != None  # noqa: E711 (elementwise)
-            out[i, found] = row[found].astype(np.float64) / self.scale
+        with self._borrow("one_to_many", targets.tolist()) as otm:
+            for i, cands in enumerate(sources):
+                if i % 64 == 63:
+                    budget.check()
+                starts = [(node, round(cost * self.scale)) for node, cost in cands]
+                if not starts:
+                    continue
+                row = np.asarray(otm.distances_from_multi(starts), dtype=object)
+                found = row != None  # noqa: E711 (elementwise)
+                out[i, found] = row[found].astype(np.float64) / self.scale
         return out
 
     # -- RoutingEngine ----------------------------------------------------------------
