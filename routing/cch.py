@@ -30,10 +30,11 @@ Costs stay exact where it matters, as in :class:`routing.ch.CHEngine`:
 * :meth:`CCHEngine.multi_source` (isochrones, coverage) is the exact scipy search
   inherited from :class:`~routing.dijkstra.ScipyEngine`.
 
-Query objects of the binding are not thread-safe: a thread borrows one from the
-engine's free list (at most :data:`_MAX_QUERIES` at once, so their O(n) buffers stay
-bounded however many threads serve requests); a query result is dropped before its
-query runs again.
+Query objects of the binding may only be used by the thread that made them: they
+live in the engine's own pool of :data:`_MAX_QUERIES` threads (made on first use,
+so none exist before ``serve --workers`` forks), to which request threads hand their
+queries; their O(n) buffers are bounded however many threads serve requests. A
+query result is dropped before its query runs again.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator, Sequence
+import weakref
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -71,8 +74,8 @@ __all__ = ["INF_WEIGHT", "CCHEngine", "SharedCCH", "cch_weights"]
 
 #: RoutingKit's "no arc" weight (distances at or above it are reported as None).
 INF_WEIGHT = 2**31 - 1
-#: Query objects of one engine in use at once (each holds O(n) buffers).
-_MAX_QUERIES = max(2, 2 * (os.cpu_count() or 1))
+#: Threads of an engine's query pool (each holds its own O(n) query buffers).
+_MAX_QUERIES = max(2, os.cpu_count() or 1)
 #: Exact re-check of candidates within this many integer units of the best.
 _TIE_UNITS = 64.0
 #: Nearest re-checks every target whose rounded cost could hide an exact one this many
@@ -148,46 +151,71 @@ class CCHEngine(ScipyEngine):
         self.metric: Any = routingkit_cch.CCHMetric(
             self.shared.cch, cch_weights(compiled.edge_time, self.scale)
         )
-        self._slots = threading.BoundedSemaphore(_MAX_QUERIES)
-        self._free: dict[str, list[Any]] = {"query": [], "one_to_many": []}
+        self._local = threading.local()
+        self._pool = ThreadPoolExecutor(max_workers=_MAX_QUERIES, thread_name_prefix="cch")
+        weakref.finalize(self, _close_pool, self._pool, self._local)
 
     # -- raw CCH queries ---------------------------------------------------------------
-    @contextlib.contextmanager
-    def _borrow(self, kind: str, targets: list[int] | None = None) -> Iterator[Any]:
-        """A query object of this metric (``"query"``, or ``"one_to_many"`` pinned on
-        ``targets``, not empty), for one thread at a time; at most :data:`_MAX_QUERIES`
-        in use at once per engine, so their O(n) buffers are bounded however many
-        threads the server runs."""
-        self._slots.acquire()
-        try:
-            free = self._free[kind]
-            try:
-                obj = free.pop()
-                if targets is not None:
-                    obj.repin_targets(targets)
-            except IndexError:
-                if kind == "query":
-                    obj = routingkit_cch.CCHQuery(self.metric)
-                else:
-                    obj = routingkit_cch.CCHOneToMany(self.metric, targets or [])
-            try:
-                yield obj
-            finally:
-                free.append(obj)
-        finally:
-            self._slots.release()
+    # The binding's query objects are "unsendable": each must be used, and dropped, by
+    # the thread that made it. They live in the engine's own small thread pool (at
+    # most _MAX_QUERIES threads, made on first use, so none exist before a fork), and
+    # request threads hand their queries to it: O(n) buffers per pool thread, not per
+    # request thread.
+    def _query(self) -> Any:
+        q = getattr(self._local, "query", None)
+        if q is None:
+            q = routingkit_cch.CCHQuery(self.metric)
+            self._local.query = q
+        return q
 
-    def cch_path(self, a: int, b: int) -> tuple[float, NDArray[np.int64]]:
-        """Integer-rounded cost (s) and node path from ``a`` to ``b`` (inf, empty if none)."""
-        if a == b:
-            return 0.0, np.asarray([a], dtype=np.int64)
-        with self._borrow("query") as query:
+    def _one_to_many(self, targets: list[int]) -> Any:
+        otm = getattr(self._local, "one_to_many", None)
+        if otm is None:
+            otm = routingkit_cch.CCHOneToMany(self.metric, targets)
+            self._local.one_to_many = otm
+        else:
+            otm.repin_targets(targets)
+        return otm
+
+    def _paths_now(self, pairs: list[tuple[int, int]]) -> list[tuple[float, NDArray[np.int64]]]:
+        out = []
+        query = self._query()
+        for a, b in pairs:
+            if a == b:
+                out.append((0.0, np.asarray([a], dtype=np.int64)))
+                continue
             res = query.run(int(a), int(b))
             dist, path = res.distance, res.node_path
             del res  # a result must be gone before its query runs again
-        if dist is None:
-            return np.inf, np.zeros(0, dtype=np.int64)
-        return dist / self.scale, np.asarray(path, dtype=np.int64)
+            if dist is None:
+                out.append((np.inf, np.zeros(0, dtype=np.int64)))
+            else:
+                out.append((dist / self.scale, np.asarray(path, dtype=np.int64)))
+        return out
+
+    def cch_paths(self, pairs: list[tuple[int, int]]) -> list[tuple[float, NDArray[np.int64]]]:
+        """Integer-rounded cost (s) and node path of each node pair (inf, empty if none)."""
+        return self._pool.submit(self._paths_now, pairs).result()
+
+    def cch_path(self, a: int, b: int) -> tuple[float, NDArray[np.int64]]:
+        """Integer-rounded cost (s) and node path from ``a`` to ``b`` (inf, empty if none)."""
+        return self.cch_paths([(a, b)])[0]
+
+    def _rows_now(
+        self, sources: list[list[tuple[int, float]]], targets: list[int], budget: Budget
+    ) -> NDArray[np.float64]:
+        out = np.full((len(sources), len(targets)), np.inf)
+        otm = self._one_to_many(targets)
+        for i, cands in enumerate(sources):
+            if i % 64 == 63:
+                budget.check()
+            starts = [(node, round(cost * self.scale)) for node, cost in cands]
+            if not starts:
+                continue
+            row = np.asarray(otm.distances_from_multi(starts), dtype=object)
+            found = row != None  # noqa: E711 (elementwise)
+            out[i, found] = row[found].astype(np.float64) / self.scale
+        return out
 
     def cch_rows(
         self,
@@ -199,20 +227,9 @@ class CCHEngine(ScipyEngine):
         """Costs from each source set (candidate nodes with float start costs) to each
         target node: one pinned one-to-many sweep per set (start costs rounded to the
         scale's unit; inf where unreachable)."""
-        out = np.full((len(sources), targets.shape[0]), np.inf)
         if targets.shape[0] == 0:
-            return out
-        with self._borrow("one_to_many", targets.tolist()) as otm:
-            for i, cands in enumerate(sources):
-                if i % 64 == 63:
-                    budget.check()
-                starts = [(node, round(cost * self.scale)) for node, cost in cands]
-                if not starts:
-                    continue
-                row = np.asarray(otm.distances_from_multi(starts), dtype=object)
-                found = row != None  # noqa: E711 (elementwise)
-                out[i, found] = row[found].astype(np.float64) / self.scale
-        return out
+            return np.full((len(sources), 0), np.inf)
+        return self._pool.submit(self._rows_now, sources, targets.tolist(), budget).result()
 
     # -- RoutingEngine ----------------------------------------------------------------
     def route(self, origin: Snap, destination: Snap) -> Route:
@@ -239,14 +256,18 @@ class CCHEngine(ScipyEngine):
             c = part_cost(cg, part)
             if np.isfinite(c) and (best is None or c < best[0]):
                 best = (c, None, None, None, part)
+        pairs = [
+            (o, d)
+            for o in origin_candidates(cg, origin)
+            for d in destination_candidates(cg, destination)
+            if np.isfinite(o.cost) and np.isfinite(d.cost)
+        ]
         found = []
-        for o in origin_candidates(cg, origin):
-            for d in destination_candidates(cg, destination):
-                if not (np.isfinite(o.cost) and np.isfinite(d.cost)):
-                    continue
-                approx, nodes = self.cch_path(o.node, d.node)
-                if np.isfinite(approx):
-                    found.append((approx + o.cost + d.cost, o, nodes, d))
+        for (o, d), (approx, nodes) in zip(
+            pairs, self.cch_paths([(o.node, d.node) for o, d in pairs]), strict=True
+        ):
+            if np.isfinite(approx):
+                found.append((approx + o.cost + d.cost, o, nodes, d))
         if not found:
             return best
         lowest = min(f[0] for f in found)
@@ -340,3 +361,20 @@ class CCHEngine(ScipyEngine):
                 route = assemble_route(cg, origin, targets[i], parts, None if direct else nodes)
             out.append(NearestHit(i, dur, dist_m, route))
         return out
+
+
+def _close_pool(pool: ThreadPoolExecutor, local: threading.local) -> None:
+    """When an engine is collected: every pool thread drops its own query objects (the
+    binding refuses to drop them from another thread, and would leak them), then the
+    pool ends. One task per thread, held at a barrier so no thread takes two."""
+    barrier = threading.Barrier(_MAX_QUERIES)
+
+    def clear() -> None:
+        local.__dict__.clear()
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=5.0)
+
+    with contextlib.suppress(RuntimeError):  # interpreter shutting down
+        for _ in range(_MAX_QUERIES):
+            pool.submit(clear)
+    pool.shutdown(wait=False)
