@@ -153,3 +153,30 @@ def test_jakarta_store_motorcycle_against_oracle(jakarta_roads_path: Path, tmp_p
     assert sorted(nets) == ["car", "motorcycle", "truck", "walk"]
     graph, _ = build_graph(jakarta_roads_path, profile="motorcycle")
     _assert_agrees(check_against_oracle(graph, seed=1, network=nets["motorcycle"]))
+
+
+def test_concurrent_queries_from_many_threads(store: Path) -> None:
+    """The binding's query objects may only be used by the thread that made them; 8
+    request threads at once get the answers a single thread gets (nothing raised)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    net = load_store(store)["walk"]
+    cg = net.compiled
+    nodes = np.flatnonzero(np.diff(np.asarray(cg.simple_indptr)) > 0)
+    snaps = [node_snap(cg, int(n)) for n in nodes]
+    exact = load_store(store, kind="scipy")["walk"].engine
+
+    def work(i: int) -> tuple[list[float], list[int], list[float]]:
+        o = snaps[i % len(snaps)]
+        routes = [net.engine.duration(o, d) for d in snaps]
+        near = [h.target for h in net.engine.nearest(o, snaps, k=3)]
+        row = net.engine.durations([o], snaps)[0].tolist()
+        return routes, near, row
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(work, range(32)))
+    for i, (routes, near, row) in enumerate(got):
+        want = exact.durations([snaps[i % len(snaps)]], snaps)[0]
+        np.testing.assert_allclose(routes, want, rtol=1e-12)
+        np.testing.assert_allclose(row, want, rtol=1e-6)
+        assert near == sorted(range(len(snaps)), key=lambda j: (want[j], j))[:3]
