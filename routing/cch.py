@@ -134,6 +134,8 @@ class CCHEngine(ScipyEngine):
     """
 
     kind = "cch"
+    #: One pinned sweep ranks every target: ``Network.nearest`` needs no growing rings.
+    ranks_all_targets = True
 
     def __init__(
         self,

@@ -113,9 +113,14 @@ class Network:
         A search bounded by ``limit`` is exact for every target within it, so when it
         finds ``k`` targets they are the true ``k`` nearest; otherwise the limit
         doubles, up to an unbounded search. Dense cities finish in the first ring.
+        An engine that ranks every target in one sweep (``ranks_all_targets``: the CCH
+        engine) is asked once, without rings.
         With ``with_routes`` every hit carries its route from the same search.
         ``budget`` is checked before each ring (one search each).
         """
+        if getattr(self.engine, "ranks_all_targets", False):  # CCH: one sweep ranks all
+            budget.check()
+            return self.engine.nearest(origin, targets, k=k, with_routes=with_routes)
         limit: float | None = first_limit_s
         while True:
             budget.check()
