@@ -180,3 +180,63 @@ def test_concurrent_queries_from_many_threads(store: Path) -> None:
         np.testing.assert_allclose(routes, want, rtol=1e-12)
         np.testing.assert_allclose(row, want, rtol=1e-6)
         assert near == sorted(range(len(snaps)), key=lambda j: (want[j], j))[:3]
+
+
+def test_api_serves_a_network_store(demo_url: str, demo_graph_dir: Path, tmp_path: Path) -> None:
+    """The API on the demo as a network store (all four profiles, the ferry) answers
+    /route, /matrix and /nearest like the exact scipy engine on the format-2 demo
+    graphs built by ``build_graph`` (another build and another engine)."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import create_engine
+
+    from data.demo_roads import roads
+    from geo_api.app import create_app
+    from geo_api.networks import ferries_from_db
+    from geo_api.settings import DatabaseSettings, RoutingSettings, Settings
+    from routing.compiled import load_compiled
+    from routing.engine import make_engine
+    from routing.snap import Snapper
+
+    src = tmp_path / "demo_roads.geojson"
+    roads().to_file(src, driver="GeoJSON")
+    engine = create_engine(demo_url)
+    with engine.connect() as conn:
+        links = ferries_from_db(conn)
+    engine.dispose()
+    folder = tmp_path / "graphs"
+    build_network_store(src, folder, profiles=["motorcycle", "car", "truck", "walk"], ferries=links)
+    cg = load_compiled(demo_graph_dir / "motorcycle.npz")
+    exact, snapper = make_engine(cg, kind="scipy"), Snapper(cg)
+    settings = Settings(
+        database=DatabaseSettings(database_url=demo_url),
+        routing=RoutingSettings(graph_dir=folder),
+    )
+    rng = np.random.default_rng(3)
+    pick = rng.choice(cg.n_nodes, size=12, replace=False)
+    pts = [(float(cg.node_lon[i]) + 1e-4, float(cg.node_lat[i]) + 1e-4) for i in pick]
+    snaps = [snapper.snap(x, y) for x, y in pts]
+    want = exact.durations(snaps, snaps)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        assert client.get("/health/ready").status_code == 200
+        for i in range(0, 12, 3):
+            for j in range(1, 12, 4):
+                a, b = pts[i], pts[j]
+                r = client.get("/route", params={"from": f"{a[0]},{a[1]}", "to": f"{b[0]},{b[1]}"})
+                if np.isinf(want[i, j]):
+                    assert r.status_code == 422
+                    continue
+                assert r.status_code == 200
+                assert r.json()["properties"]["duration_s"] == pytest.approx(want[i, j], abs=0.5)
+        body = client.post(
+            "/matrix", json={"sources": pts[:4], "targets": pts[4:], "profile": "motorcycle"}
+        ).json()["durations_s"]
+        for i in range(4):
+            for j in range(8):
+                got, w = body[i][j], want[i, 4 + j]
+                assert (got is None) == bool(np.isinf(w))
+                assert got is None or abs(got - w) <= 0.5
+        r = client.get(
+            "/nearest",
+            params={"lon": pts[0][0], "lat": pts[0][1], "category": "puskesmas", "k": 3},
+        )
+        assert r.status_code == 200 and len(r.json()["features"]) == 3
