@@ -581,7 +581,10 @@ def _serve_forked(
         children.append(pid)
     sock.close()
 
+    forwarded: set[int] = set()
+
     def forward(signum: int, _frame: Any) -> None:
+        forwarded.add(signum)
         for child in children:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child, signum)
@@ -591,7 +594,9 @@ def _serve_forked(
     failed = 0
     for child in children:
         _, status = os.waitpid(child, 0)
-        failed += os.waitstatus_to_exitcode(status) != 0
+        code = os.waitstatus_to_exitcode(status)
+        # uvicorn re-raises the signal it stopped on once it has shut down gracefully
+        failed += code != 0 and -code not in forwarded
     if failed:
         raise _fail(f"{failed} of {workers} workers ended with an error")
 
