@@ -160,3 +160,31 @@ class BenchDatabase:
         if self._cluster is not None:
             self._cluster.destroy()
             self._cluster = None
+
+
+def tree_memory_kb(pid: int) -> dict[str, int]:
+    """RSS, PSS and USS (kB) of a process and all its descendants, from /proc.
+
+    RSS counts shared pages once per process; PSS splits each shared page between the
+    processes sharing it (their sum is the memory the tree really uses); USS is the
+    pages of one process alone.
+    """
+    pids, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                todo.extend(int(c) for c in task.read_text().split())
+    out = {"processes": 0, "rss_kb": 0, "pss_kb": 0, "uss_kb": 0}
+    for p in pids:
+        try:
+            lines = Path(f"/proc/{p}/smaps_rollup").read_text().splitlines()
+        except OSError:
+            continue
+        fields = {ln.split(":")[0]: int(ln.split()[1]) for ln in lines[1:] if ln.endswith("kB")}
+        out["processes"] += 1
+        out["rss_kb"] += fields.get("Rss", 0)
+        out["pss_kb"] += fields.get("Pss", 0)
+        out["uss_kb"] += fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+    return out

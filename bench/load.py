@@ -120,8 +120,14 @@ class Workload:
 def make_workload(graph_dir: Path, base_url: str, *, seed: int, n_routes: int = 300) -> Workload:
     """Road positions of the motorcycle graph, and route pairs the server can answer."""
     from routing.compiled import load_compiled
+    from routing.store import is_store
 
-    cg = load_compiled(graph_dir / "motorcycle.npz")
+    if is_store(graph_dir):  # a network store (format 3)
+        from routing.network import load_store
+
+        cg = load_store(graph_dir, kind="scipy", profiles=["motorcycle"])["motorcycle"].compiled
+    else:
+        cg = load_compiled(graph_dir / "motorcycle.npz")
     rng = np.random.default_rng(seed)
     nodes = rng.choice(cg.n_nodes, size=min(cg.n_nodes, 2000), replace=False)
     wl = Workload(lon=np.asarray(cg.node_lon[nodes]), lat=np.asarray(cg.node_lat[nodes]))
@@ -204,11 +210,13 @@ async def _client(
 
 
 def rss_kb(pid: int) -> int:
-    """Resident set size of a process (kB), from /proc."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+    """Memory of a server (kB), from /proc: the RSS of one process, or with ``serve
+    --workers N`` the proportional set size (PSS) of the parent and its workers, which
+    counts the pages they share once."""
+    from bench._common import tree_memory_kb
+
+    mem = tree_memory_kb(pid)
+    return mem["pss_kb"] if mem["processes"] > 1 else mem["rss_kb"]
 
 
 def probe_main(base_url: str, paths_file: str, duration_s: float) -> None:
@@ -432,6 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--env", action="append", default=[], help="server setting KEY=VALUE (repeatable)"
     )
     p.add_argument("--ready-path", default="/health/ready")
+    p.add_argument("--workers", type=int, default=1, help="serve --workers N")
     p.add_argument("--out", default=str(ROOT / "bench" / "results" / "load.json"))
     p.add_argument("--server-log", help="keep the server's JSON log here (default: dropped)")
     p.add_argument("--probe-url", help=argparse.SUPPRESS)
@@ -457,7 +466,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "LAMPUNG_GEO_PORT": str(port),
         }
         env |= dict(kv.split("=", 1) for kv in args.env)
-        cmd = [sys.executable, "-m", "geo_api.cli", "serve"]
+        cmd = [sys.executable, "-m", "geo_api.cli", "serve", "--workers", str(args.workers)]
         log = Path(args.server_log) if args.server_log else folder / "api.log"
         server = start_server("api", cmd, port=port, env=env, log=log, ready_path=args.ready_path)
         servers.append(server)

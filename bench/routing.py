@@ -1,4 +1,8 @@
-"""Benchmark of the routing engine on the Jakarta car graph (run by hand, not in tests).
+"""Benchmark of the routing engines on the Jakarta car graph (run by hand, not in tests).
+
+The CCH engine (RoutingKit, the default) and pandana's CH engine side by side: set-up
+(order + CCH + customization vs CH preprocessing), routes, 100x100 matrices, nearest;
+the ``ratios`` block gives pandana / CCH for each.
 
 Usage::
 
@@ -125,6 +129,12 @@ def main(argv: list[str] | None = None) -> int:
         load_s, cg = _timed(lambda: load_compiled(path))
         size = path.stat().st_size
     ch_s, ch = _timed(lambda: make_engine(cg, kind="ch"))
+    cch_s, cch = _timed(lambda: make_engine(cg, kind="cch"))
+    from routing.cch import CCHEngine, SharedCCH
+
+    order_s, shared = _timed(lambda: SharedCCH.for_graph(cg))
+    assert isinstance(cch, CCHEngine)
+    custom_s, _ = _timed(lambda: CCHEngine(cg, shared=shared, scale=cch.scale))
     sc_s, sc = _timed(lambda: make_engine(cg, kind="scipy"))
     snap_s, snapper = _timed(lambda: Snapper(cg))
     res["setup_s"] = {
@@ -134,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
         "load": load_s,
         "file_mb": size / 1e6,
         "ch_engine": ch_s,
+        "cch_engine": cch_s,
+        "cch_order_and_cch": order_s,
+        "cch_customization": custom_s,
         "scipy_engine": sc_s,
         "snapper": snap_s,
     }
@@ -146,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     lat = {}
     lat["engine_duration"] = _latencies(lambda p: ch.duration(*p), snaps)
     lat["engine_route_full"] = _latencies(lambda p: ch.route(*p), snaps)
+    lat["cch_duration"] = _latencies(lambda p: cch.duration(*p), snaps)
+    lat["cch_route_full"] = _latencies(lambda p: cch.route(*p), snaps)
     lat["scipy_engine_route_full"] = _latencies(lambda p: sc.route(*p), snaps[: args.nx_queries])
     lat["networkx_osmnx_shortest_path"] = _latencies(
         lambda p: ox.routing.shortest_path(
@@ -172,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     lat["engine_route_snapped"] = _latencies(
         lambda i: ch.route(points[i], points[-1 - i]), list(range(args.queries))
     )
+    lat["cch_route_snapped"] = _latencies(
+        lambda i: cch.route(points[i], points[-1 - i]), list(range(args.queries))
+    )
 
     # correctness against networkx on the nx sample
     ref = np.asarray(
@@ -182,12 +200,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     ours = np.asarray([ch.duration(*snaps[i]) for i in range(len(nx_pairs))])
     res["max_rel_err_vs_networkx"] = float(np.max(np.abs(ours - ref) / np.maximum(ref, 1e-12)))
+    ours_cch = np.asarray([cch.duration(*snaps[i]) for i in range(len(nx_pairs))])
+    res["cch_max_rel_err_vs_networkx"] = float(
+        np.max(np.abs(ours_cch - ref) / np.maximum(ref, 1e-12))
+    )
 
     # matrices, nearest, multi-source
     m_nodes = [node_snap(cg, int(a)) for a in rng.integers(cg.n_nodes, size=200)]
     m_pts: list[Snap] = points[:200]
     batch: dict[str, float] = {}
-    for name, engine in (("ch", ch), ("scipy", sc)):
+    for name, engine in (("cch", cch), ("ch", ch), ("scipy", sc)):
         batch[f"matrix_100x100_nodes_{name}_ms"] = 1e3 * min(
             _timed(lambda e=engine: e.durations(m_nodes[:100], m_nodes[100:]))[0] for _ in range(3)
         )
@@ -209,6 +231,14 @@ def main(argv: list[str] | None = None) -> int:
         lambda i: ch.nearest(points[i], fac_snaps, k=5, max_duration_s=900.0),
         list(range(min(100, args.queries))),
     )
+    lat["cch_nearest_k5_of_490"] = _latencies(
+        lambda i: cch.nearest(points[i], fac_snaps, k=5), list(range(min(100, args.queries)))
+    )
+    m_cch = cch.durations(m_pts[:100], m_pts[100:])
+    m_ch = ch.durations(m_pts[:100], m_pts[100:])
+    fin = np.isfinite(m_ch)
+    batch["matrix_cch_vs_ch_max_abs_diff_s"] = float(np.max(np.abs(m_cch[fin] - m_ch[fin])))
+    batch["matrix_cch_vs_ch_same_unreachable"] = float(np.array_equal(fin, np.isfinite(m_cch)))
     res["batch"] = batch
 
     if args.database_url:
@@ -229,6 +259,16 @@ def main(argv: list[str] | None = None) -> int:
             cluster.destroy()
             shutil.rmtree(folder, ignore_errors=True)
     res["latency"] = lat
+    res["ratios_pandana_over_cch"] = {
+        "route_full": lat["engine_route_full"]["median_ms"] / lat["cch_route_full"]["median_ms"],
+        "route_snapped": lat["engine_route_snapped"]["median_ms"]
+        / lat["cch_route_snapped"]["median_ms"],
+        "matrix_100x100_snapped": batch["matrix_100x100_snapped_ch_ms"]
+        / batch["matrix_100x100_snapped_cch_ms"],
+        "nearest_k5_of_490": lat["nearest_k5_of_490"]["median_ms"]
+        / lat["cch_nearest_k5_of_490"]["median_ms"],
+        "engine_setup": ch_s / cch_s,
+    }
 
     base = lat["networkx_osmnx_shortest_path"]["median_ms"]
     print(f"Jakarta car graph: {res['graph']['nodes']:,} nodes, {res['graph']['edges']:,} edges")
@@ -243,6 +283,10 @@ def main(argv: list[str] | None = None) -> int:
     for key, val in batch.items():
         print(f"{key:<34} {val:10.2f}")
     print(f"\nmax relative error vs networkx: {res['max_rel_err_vs_networkx']:.2e}")
+    print(f"CCH max relative error vs networkx: {res['cch_max_rel_err_vs_networkx']:.2e}")
+    print("\npandana CH / CCH (> 1: CCH faster)")
+    for key, val in res["ratios_pandana_over_cch"].items():
+        print(f"  {key:<32} {val:8.2f}")
     if "pgrouting_pgr_dijkstra" in lat:
         diff = lat["pgrouting_pgr_dijkstra"]["max_rel_diff_vs_engine"]
         print(f"max relative difference pgRouting vs engine: {diff:.2e}")

@@ -48,6 +48,7 @@ from geo_api.schemas import install_openapi
 from geo_api.settings import DatabaseSettings, Settings
 from layers.db.cluster import PostgresCluster
 from layers.db.engine import make_engine
+from routing.network import Network
 
 log = logging.getLogger("lampung_geo.api")
 
@@ -75,13 +76,18 @@ class GeoApp(FastAPI):
         return ObservabilityMiddleware(super().build_middleware_stack(), metrics=metrics)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, networks: dict[str, Network] | None = None
+) -> FastAPI:
     """Build the application.
 
     Parameters
     ----------
     settings
         All settings; read from the environment when omitted.
+    networks
+        Road networks loaded already (``serve --workers N`` loads them once before
+        forking, so the workers share one copy); loaded at start-up when omitted.
     """
     settings = settings or Settings()
     admission = Admission.from_settings(settings.admission, settings.database)
@@ -99,8 +105,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         anyio.to_thread.current_default_thread_limiter().total_tokens = admission.threads
         app.state.engine = engine
         app.state.caches = Caches.create()
-        app.state.networks = load_all(
-            settings.routing.graph_dir, snap_max_m=settings.routing.snap_max_m
+        app.state.networks = (
+            networks
+            if networks is not None
+            else load_all(settings.routing.graph_dir, snap_max_m=settings.routing.snap_max_m)
         )
         app.state.started = time.monotonic()
         metrics.state.bind(app)

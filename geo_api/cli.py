@@ -541,13 +541,27 @@ def demo(
 def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help=(
+                "worker processes on one listening socket; the road networks are loaded "
+                "once before the workers fork, so they share one copy"
+            ),
+        ),
+    ] = 1,
 ) -> None:
     """Serve the API (OpenAPI docs at /docs).
 
     Logs are JSON lines on stderr, one per request (``LAMPUNG_GEO_LOG_JSON=false`` for
     text). On SIGTERM or Ctrl-C the server stops accepting connections, lets the
     requests in flight finish (up to ``LAMPUNG_GEO_GRACEFUL_SHUTDOWN_S``, 30 s), then
-    closes the database pool.
+    closes the database pool. With ``--workers N`` the parent loads the road networks
+    (memory-mapped network store, CCH, snapping index), binds the socket and forks N
+    workers; each makes its own database pool; SIGTERM/SIGINT to the parent reaches
+    every worker.
     """
     import uvicorn
 
@@ -560,14 +574,74 @@ def serve(
     port = port or settings.api.port
     configure_logging(settings.ops)
     console.print(f"serving on [bold]http://{host}:{port}[/] (docs: /docs)")
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level=settings.ops.log_level.lower(),
-        access_log=False,  # our middleware writes one JSON line per request
-        timeout_graceful_shutdown=settings.api.graceful_shutdown_s,
-    )
+    config: dict[str, Any] = {
+        "log_level": settings.ops.log_level.lower(),
+        "access_log": False,  # our middleware writes one JSON line per request
+        "timeout_graceful_shutdown": settings.api.graceful_shutdown_s,
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, **config)
+        return
+    _serve_forked(settings, host, port, workers, config)
+
+
+def _serve_forked(
+    settings: Settings, host: str, port: int, workers: int, config: dict[str, Any]
+) -> None:
+    """Load the networks, bind, fork ``workers`` uvicorn servers on the socket, wait."""
+    import contextlib
+    import logging
+    import os
+    import signal
+    import socket
+
+    import uvicorn
+
+    from geo_api.app import create_app
+    from geo_api.networks import load_all
+
+    networks = load_all(settings.routing.graph_dir, snap_max_m=settings.routing.snap_max_m)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # a worker: its own app (database pool made in its lifespan)
+            code = 0
+            try:
+                server = uvicorn.Server(
+                    uvicorn.Config(create_app(settings, networks=networks), **config)
+                )
+                server.run(sockets=[sock])
+            except BaseException:  # a worker never returns into the parent's code
+                logging.getLogger("lampung_geo.api").exception("worker %d failed", os.getpid())
+                code = 1
+            os._exit(code)
+        children.append(pid)
+    sock.close()
+
+    forwarded: set[int] = set()
+
+    def forward(signum: int, _frame: Any) -> None:
+        forwarded.add(signum)
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    failed = 0
+    for child in children:
+        _, status = os.waitpid(child, 0)
+        code = os.waitstatus_to_exitcode(status)
+        # uvicorn re-raises the signal it stopped on once it has shut down gracefully
+        failed += code != 0 and -code not in forwarded
+    if failed:
+        raise _fail(f"{failed} of {workers} workers ended with an error")
 
 
 def main() -> None:

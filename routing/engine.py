@@ -1,7 +1,12 @@
 """The routing-engine interface and its factory.
 
-Two implementations stand behind :class:`RoutingEngine`:
+Three implementations stand behind :class:`RoutingEngine`:
 
+* :class:`~routing.cch.CCHEngine` (``kind="cch"``, the default): RoutingKit's
+  customizable contraction hierarchies; the metric-independent order is saved with a
+  network store and shared by its profiles, each profile customizes it at load;
+  routes re-summed exactly, matrices and nearest from pinned one-to-many sweeps
+  (``docs/network-store.md``, README "Routing engine").
 * :class:`~routing.ch.CHEngine` (``kind="ch"``): pandana contraction
   hierarchies for point-to-point routes (~0.03 ms per CH query on the 33k-node
   Jakarta graph) with costs re-summed exactly in float64; matrices from CH
@@ -10,7 +15,8 @@ Two implementations stand behind :class:`RoutingEngine`:
   ``scipy.sparse.csgraph.dijkstra`` (~3.5 ms per full search on Jakarta); no
   preprocessing, exact float64 sums.
 
-``make_engine(cg)`` picks the CH engine when pandana is importable. Travel
+``make_engine(cg)`` picks the CCH engine when ``routingkit_cch`` is importable, else
+the pandana CH engine, else scipy. Travel
 times are in seconds; distances in metres; unreachable means ``inf``.
 """
 
@@ -29,6 +35,7 @@ from routing.snap import Snap
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
+    from routing.cch import SharedCCH
     from routing.compiled import CompiledGraph
 
 __all__ = [
@@ -40,7 +47,7 @@ __all__ = [
     "node_values_at",
 ]
 
-EngineKind = Literal["auto", "ch", "scipy"]
+EngineKind = Literal["auto", "cch", "ch", "scipy"]
 
 
 @runtime_checkable
@@ -97,29 +104,49 @@ class RoutingEngine(Protocol):
         ...
 
 
-def make_engine(compiled: CompiledGraph, *, kind: EngineKind = "auto") -> RoutingEngine:
+def make_engine(
+    compiled: CompiledGraph,
+    *,
+    kind: EngineKind = "auto",
+    shared: SharedCCH | None = None,
+    scale: float | None = None,
+) -> RoutingEngine:
     """Create a routing engine for a compiled graph.
 
     Parameters
     ----------
     compiled : CompiledGraph
         The compiled graph.
-    kind : {"auto", "ch", "scipy"}, default "auto"
-        ``"ch"``: contraction hierarchies (pandana; ~1 s preprocessing for 33k
-        nodes, fastest routes). ``"scipy"``: no preprocessing, one Dijkstra
-        search per query. ``"auto"``: ``"ch"`` if pandana imports, else
-        ``"scipy"``.
+    kind : {"auto", "cch", "ch", "scipy"}, default "auto"
+        ``"cch"``: customizable contraction hierarchies (RoutingKit; order saved in
+        a network store, customization per profile in a fraction of a second).
+        ``"ch"``: contraction hierarchies (pandana; rebuilt at every load, kept for
+        comparison). ``"scipy"``: no preprocessing, one Dijkstra search per query.
+        ``"auto"``: ``"cch"`` if ``routingkit_cch`` imports, else ``"ch"`` if
+        pandana does, else ``"scipy"``.
+    shared : SharedCCH, optional
+        The network's CCH (a store's, from its saved order), for ``"cch"``.
+    scale : float, optional
+        The CCH weight scale saved with the store, for ``"cch"``.
 
     Returns
     -------
     RoutingEngine
         The engine.
     """
-    if kind not in ("auto", "ch", "scipy"):
-        msg = f"kind must be 'auto', 'ch' or 'scipy', got {kind!r}"
+    if kind not in ("auto", "cch", "ch", "scipy"):
+        msg = f"kind must be 'auto', 'cch', 'ch' or 'scipy', got {kind!r}"
         raise ValueError(msg)
     if kind == "scipy":
         return ScipyEngine(compiled)
+    if kind in ("auto", "cch"):
+        try:
+            from routing.cch import CCHEngine
+        except ImportError:
+            if kind == "cch":
+                raise
+        else:
+            return CCHEngine(compiled, shared=shared, scale=scale)
     try:
         from routing.ch import CHEngine
     except ImportError:

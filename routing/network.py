@@ -1,7 +1,12 @@
 """A loaded road network of one profile: compiled graph, engine and snapper together.
 
-Compiled graphs live in one folder as ``<profile>.npz`` files; the API loads all of
-them at start-up with :func:`load_networks`. A :class:`Network` knows its snapping
+A graph folder holds a network store (format 3: ``network/`` shared by the profiles
+plus one small ``<profile>.npz`` of times each, ``docs/network-store.md``) or
+format-2 ``<profile>.npz`` compiled graphs, one full copy per profile; the API loads
+all of them at start-up with :func:`load_networks`. The profiles of a store share one
+copy of everything that does not depend on speeds: the memory-mapped base arrays, the
+grid snapping index and the CCH built from the saved order (each profile customizes
+its own metric). A :class:`Network` knows its snapping
 limit: :meth:`Network.snap` refuses a location farther from any road with an
 :class:`~routing.errors.OffNetworkError` that names the request field.
 """
@@ -15,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 from numpy.typing import ArrayLike
 
 from data.budget import UNLIMITED, Budget
@@ -23,6 +29,12 @@ from routing.engine import EngineKind, NearestHit, RoutingEngine, make_engine
 from routing.errors import CompiledGraphError, OffNetworkError, UnknownProfileError
 from routing.profiles import PROFILES
 from routing.snap import DEFAULT_MAX_DISTANCE_M, Snap, SnapArrays, Snapper
+from routing.snap_index import GridIndex
+from routing.store import is_store, profile_path, read_network, read_profile
+from routing.store_cch import compute_order, saved_order, saved_scale
+from routing.store_snap import build_snap_index, load_snap_index
+from routing.store_types import StoreNetwork
+from routing.store_view import profile_graph
 
 SUFFIX = ".npz"
 
@@ -101,9 +113,14 @@ class Network:
         A search bounded by ``limit`` is exact for every target within it, so when it
         finds ``k`` targets they are the true ``k`` nearest; otherwise the limit
         doubles, up to an unbounded search. Dense cities finish in the first ring.
+        An engine that ranks every target in one sweep (``ranks_all_targets``: the CCH
+        engine) is asked once, without rings.
         With ``with_routes`` every hit carries its route from the same search.
         ``budget`` is checked before each ring (one search each).
         """
+        if getattr(self.engine, "ranks_all_targets", False):  # CCH: one sweep ranks all
+            budget.check()
+            return self.engine.nearest(origin, targets, k=k, with_routes=with_routes)
         limit: float | None = first_limit_s
         while True:
             budget.check()
@@ -150,6 +167,94 @@ def compile_and_save(graph: nx.MultiDiGraph, out: str | Path) -> CompiledGraph:
     return compiled
 
 
+def _store_snap_index(network: StoreNetwork) -> GridIndex:
+    """The store's saved snapping index, or one built now (a store written without)."""
+    index = load_snap_index(network)
+    if index is None:
+        built = build_snap_index(network, ())
+        meta = built.meta["grid"]
+        index = GridIndex.from_arrays(
+            meta, {k.removeprefix("snap_"): v for k, v in built.arrays.items()}
+        )
+    return index
+
+
+def load_store(
+    graph_dir: str | Path,
+    *,
+    kind: EngineKind = "auto",
+    snap_max_m: float = DEFAULT_MAX_DISTANCE_M,
+    profiles: Sequence[str] | None = None,
+) -> dict[str, Network]:
+    """
+    Load the profiles of a network store, sharing what does not depend on speeds.
+
+    The base arrays are memory-mapped (shared with other processes through the page
+    cache); the snapping index is the saved one (memory-mapped); the CCH is built once
+    from the saved order (computed now when the store has none) and customized per
+    profile with its saved weight scale.
+
+    Parameters
+    ----------
+    graph_dir
+        The graph folder (``network/`` and ``<profile>.npz``).
+    kind
+        The engine (see :func:`routing.engine.make_engine`).
+    snap_max_m
+        The snapping limit of every profile.
+    profiles
+        Which profiles to load (default: all in the store).
+
+    Returns
+    -------
+    dict of str to Network
+        By profile name.
+
+    Raises
+    ------
+    routing.store.StoreError
+        If the store or a profile file is unreadable or of another store.
+    """
+    from routing.cch import SharedCCH
+
+    started = time.perf_counter()
+    folder = Path(graph_dir)
+    network = read_network(folder, mmap=True)
+    names = list(network.meta.get("profiles", {})) if profiles is None else list(profiles)
+    index = _store_snap_index(network)
+    shared: SharedCCH | None = None
+    if kind in ("auto", "cch"):
+        order = saved_order(network)
+        if order is None:
+            order = compute_order(
+                network.n_nodes,
+                network.edge_tail,
+                network.edge_head,
+                network.node_lon,
+                network.node_lat,
+            )
+        shared = SharedCCH(order, network.edge_tail, network.edge_head)
+    common = time.perf_counter() - started
+    highway = np.asarray(network.edge_highway, dtype=np.int32)
+    out: dict[str, Network] = {}
+    for name in names:
+        t0 = time.perf_counter()
+        prof = read_profile(folder, name, meta=network.meta)
+        cg = profile_graph(network, prof, highway=highway)
+        engine = make_engine(cg, kind=kind, shared=shared, scale=saved_scale(network, name))
+        snapper = Snapper(cg, index=index, twin=network.edge_twin)
+        out[name] = Network(
+            profile=name,
+            compiled=cg,
+            engine=engine,
+            snapper=snapper,
+            source=str(profile_path(folder, name)),
+            load_seconds=common + time.perf_counter() - t0,
+            snap_max_m=snap_max_m,
+        )
+    return out
+
+
 def load_networks(
     graph_dir: str | Path,
     *,
@@ -157,18 +262,29 @@ def load_networks(
     snap_max_m: float = DEFAULT_MAX_DISTANCE_M,
     on_error: Callable[[Path, CompiledGraphError], None] | None = None,
 ) -> dict[str, Network]:
-    """Load every ``<profile>.npz`` of ``graph_dir`` (missing folder: no networks).
+    """Load the networks of ``graph_dir`` (missing folder: no networks).
 
-    A file that is not a compiled graph of this code's format (e.g. written by an older
-    version) is skipped and passed to ``on_error``; without ``on_error`` it raises.
+    A network store's profiles come from :func:`load_store` (sharing one base
+    network); other ``<profile>.npz`` files are format-2 compiled graphs. A store or
+    file that is not of this code's formats (e.g. written by an older version) is
+    skipped and passed to ``on_error``; without ``on_error`` it raises.
     """
     folder = Path(graph_dir)
     networks: dict[str, Network] = {}
     if not folder.is_dir():
         return networks
+    in_store: set[str] = set()
+    if is_store(folder):
+        try:
+            networks.update(load_store(folder, kind=kind, snap_max_m=snap_max_m))
+        except CompiledGraphError as exc:
+            if on_error is None:
+                raise
+            on_error(folder / "network", exc)
+        in_store = set(_store_profiles(folder))
     for profile in PROFILES:
         path = folder / f"{profile}{SUFFIX}"
-        if not path.exists():
+        if not path.exists() or profile in networks or profile in in_store:
             continue
         try:
             networks[profile] = Network.load(path, kind=kind, snap_max_m=snap_max_m)
@@ -177,3 +293,14 @@ def load_networks(
                 raise
             on_error(path, exc)
     return networks
+
+
+def _store_profiles(folder: Path) -> list[str]:
+    """Profile names listed in a store's ``meta.json`` (empty if unreadable)."""
+    import json
+
+    try:
+        doc = json.loads((folder / "network" / "meta.json").read_text())
+    except (OSError, ValueError):
+        return []
+    return list(doc.get("profiles", {}))

@@ -138,7 +138,7 @@ def direct_parts(cg: CompiledGraph, origin: Snap, destination: Snap) -> list[Par
     out = []
     if pos >= to:
         out.append(Part(eo, to, pos))
-    if ro >= 0 and pos <= to:
+    if ro >= 0 and pos <= to and np.isfinite(cg.edge_time[ro]):  # a store's unusable twin
         out.append(Part(ro, 1.0 - to, 1.0 - pos))
     return out
 

@@ -5,32 +5,43 @@ nearest node), so a house beside the middle of a long road starts its trip in
 the middle of that road. Distances are computed in the UTM zone of the graph's
 centre (EPSG:32748, UTM 48S, for both Lampung and Jakarta), whose scale error is
 below 0.04 % inside the zone; one projection for the whole graph keeps the
-segment index a single planar STRtree.
+segment index a single planar grid (:mod:`routing.snap_index`: numpy arrays, no
+Python object per segment, shared by the profiles of a network store).
 
 Two-way roads have two directed edges with the same geometry (twins, see
 :attr:`routing.compiled.CompiledGraph.edge_twin`); only one of them is indexed and
-the engine leaves over the twin when that is shorter.
-Ferry edges are not snapped to (a point at sea should not become a trip start
-halfway across the strait).
+the engine leaves over the twin when that is shorter. A profile snaps only to roads
+it may use in at least one direction; when it may use only the twin of the indexed
+edge (a one-way road digitised against its direction), the snap is on the twin at
+``1 - t``. Ferry edges are not snapped to (a point at sea should not become a trip
+start halfway across the strait).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyproj
-import shapely
 
 from routing.errors import OffNetworkError
+from routing.snap_index import GridIndex, build_grid_index
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
 
     from routing.compiled import CompiledGraph
 
-__all__ = ["Snap", "SnapArrays", "Snapper", "node_snap", "utm_crs_for"]
+__all__ = [
+    "Snap",
+    "SnapArrays",
+    "Snapper",
+    "indexed_arcs",
+    "node_snap",
+    "utm_crs_for",
+]
 
 DEFAULT_MAX_DISTANCE_M = 2000.0
 #: Locations farther than this outside the network's bounding box are not projected
@@ -67,7 +78,8 @@ class SnapArrays:
     """Vectorised snapping result (see :meth:`Snapper.snap_many`).
 
     ``edge`` is -1 and ``t``/``lon``/``lat`` are NaN where ``off_network`` is
-    true; ``distance_m`` always holds the distance to the nearest segment.
+    true; ``distance_m`` always holds the distance to the nearest usable segment
+    (``inf`` for locations far outside the network's area).
     """
 
     edge: NDArray[np.int64]
@@ -128,32 +140,54 @@ def node_snap(cg: CompiledGraph, node: int) -> Snap:
     Returns
     -------
     Snap
-        ``t = 0`` on one of the node's out-edges (or ``t = 1`` on an in-edge
-        when it has none).
+        ``t = 0`` on one of the node's usable out-edges (or ``t = 1`` on a usable
+        in-edge when it has none).
     """
     lon, lat = float(cg.node_lon[node]), float(cg.node_lat[node])
     start, stop = int(cg.indptr[node]), int(cg.indptr[node + 1])
-    if stop > start:
-        return Snap(edge=start, t=0.0, lon=lon, lat=lat)
-    incoming = np.flatnonzero(cg.edge_head == node)
+    usable = np.flatnonzero(np.isfinite(cg.edge_time[start:stop]))
+    if usable.shape[0]:
+        return Snap(edge=start + int(usable[0]), t=0.0, lon=lon, lat=lat)
+    incoming = np.flatnonzero((np.asarray(cg.edge_head) == node) & np.isfinite(cg.edge_time))
     if incoming.shape[0] == 0:
         msg = f"node index {node} has no edges"
         raise ValueError(msg)
     return Snap(edge=int(incoming[0]), t=1.0, lon=lon, lat=lat)
 
 
+def indexed_arcs(
+    twin: NDArray[np.integer], ferry: NDArray[np.bool_], *, include_ferries: bool = False
+) -> NDArray[np.int64]:
+    """Arcs whose segments go into a snapping index: one direction of each two-way road.
+
+    Of two twins (the same line run both ways) the one with the lower index is indexed.
+    """
+    twin = np.asarray(twin, dtype=np.int64)
+    edges = np.arange(twin.shape[0], dtype=np.int64)
+    keep = ~((twin >= 0) & (twin < edges))
+    if not include_ferries:
+        keep &= ~np.asarray(ferry, dtype=bool)
+    return edges[keep]
+
+
 class Snapper:
-    """Nearest-segment snapping index over a compiled graph.
+    """Nearest-segment snapping over a compiled graph (one profile).
 
     Parameters
     ----------
     cg : CompiledGraph
-        The compiled graph.
+        The compiled graph (or a profile's view of a network store).
     crs : pyproj.CRS or str, optional
         Metric CRS used for distances; defaults to the UTM zone of the graph's
-        centre (:func:`utm_crs_for`).
+        centre (:func:`utm_crs_for`). Ignored when ``index`` is given.
     include_ferries : bool, default False
-        Also index ferry edges.
+        Also index ferry edges. Ignored when ``index`` is given.
+    index : GridIndex, optional
+        A prebuilt index (a network store's, shared by its profiles); built from
+        ``cg`` when omitted.
+    twin : numpy.ndarray, optional
+        The twins the index was built with (a store's base twins); default
+        ``cg.edge_twin``.
     """
 
     def __init__(
@@ -162,37 +196,36 @@ class Snapper:
         *,
         crs: pyproj.CRS | str | None = None,
         include_ferries: bool = False,
+        index: GridIndex | None = None,
+        twin: NDArray[np.int32] | None = None,
     ) -> None:
         self.compiled = cg
-        if crs is None:
-            crs = utm_crs_for(float(np.mean(cg.node_lon)), float(np.mean(cg.node_lat)))
-        self.crs = pyproj.CRS.from_user_input(crs)
+        self._twin = np.asarray(cg.edge_twin if twin is None else twin)
+        if index is None:
+            if crs is None:
+                crs = utm_crs_for(float(np.mean(cg.node_lon)), float(np.mean(cg.node_lat)))
+            epsg = pyproj.CRS.from_user_input(crs).to_epsg()
+            if epsg is None:
+                msg = f"the snapping CRS needs an EPSG code, got {crs!r}"
+                raise ValueError(msg)
+            to_xy = pyproj.Transformer.from_crs(4326, epsg, always_xy=True)
+            x, y = to_xy.transform(cg.geom_coords[:, 0], cg.geom_coords[:, 1])
+            arcs = indexed_arcs(self._twin, cg.edge_ferry, include_ferries=include_ferries)
+            index = build_grid_index(
+                np.column_stack([x, y]), cg.geom_offsets, arcs, n_arcs=cg.n_edges, epsg=epsg
+            )
+        self.index = index
+        self.crs = pyproj.CRS.from_epsg(index.epsg)
         self._to_xy = pyproj.Transformer.from_crs(4326, self.crs, always_xy=True)
-        edges = _indexed_edges(cg, include_ferries=include_ferries)
-        coords = cg.geom_coords
-        xs, ys = self._to_xy.transform(coords[:, 0], coords[:, 1])
-        xy = np.column_stack([xs, ys])
-        # segments k -> k+1 inside each indexed edge
-        starts, stops = cg.geom_offsets[edges], cg.geom_offsets[edges + 1] - 1
-        counts = stops - starts
-        seg_edge = np.repeat(edges, counts)
-        first = np.repeat(starts - np.cumsum(counts) + counts, counts)
-        seg_a = first + np.arange(seg_edge.shape[0])
-        seg_len = np.hypot(*(xy[seg_a + 1] - xy[seg_a]).T)
-        # cumulative length before each segment within its edge, and edge lengths
-        cum = np.cumsum(seg_len)
-        edge_start = np.repeat(np.cumsum(counts) - counts, counts)
-        before = cum - seg_len - np.where(edge_start > 0, cum[np.maximum(edge_start - 1, 0)], 0.0)
-        total = np.zeros(cg.n_edges, dtype=np.float64)
-        np.add.at(total, seg_edge, seg_len)
-        self._seg_edge = seg_edge
-        self._seg_a = seg_a
-        self._seg_before = before
-        self._seg_len = seg_len
-        self._edge_len = total
-        self._xy = xy
-        segments = np.asarray(shapely.linestrings(np.stack([xy[seg_a], xy[seg_a + 1]], 1)))
-        self._tree = shapely.STRtree(segments)
+        time = np.asarray(cg.edge_time)
+        usable = np.isfinite(time)
+        if bool(np.all(usable)):
+            self._seg_ok: NDArray[np.bool_] | None = None
+        else:  # roads this profile may use in at least one direction
+            tw = self._twin.astype(np.int64)
+            road_ok = usable | ((tw >= 0) & usable[np.maximum(tw, 0)])
+            self._seg_ok = road_ok[np.asarray(index.seg_edge)]
+        self._usable = usable
 
     def snap(
         self, lon: float, lat: float, *, max_distance_m: float = DEFAULT_MAX_DISTANCE_M
@@ -282,24 +315,33 @@ class Snapper:
         distance = np.full(lon.shape[0], np.inf)
         idx = np.flatnonzero(near)
         if idx.shape[0]:
-            pts = shapely.points(np.column_stack([x[idx], y[idx]]))
-            pairs, dist = self._tree.query_nearest(pts, return_distance=True, all_matches=False)
-            seg[idx[pairs[0]]] = pairs[1]
-            distance[idx[pairs[0]]] = dist
-        a = self._xy[self._seg_a[seg]]
-        d = self._xy[self._seg_a[seg] + 1] - a
-        seg_len2 = np.einsum("ij,ij->i", d, d)
-        rel = np.column_stack([x, y]) - a
-        with np.errstate(invalid="ignore", divide="ignore"):
-            s = np.clip(np.einsum("ij,ij->i", rel, d) / seg_len2, 0.0, 1.0)
-        s = np.where(seg_len2 > 0, s, 0.0)
-        edge = self._seg_edge[seg]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t = (self._seg_before[seg] + s * self._seg_len[seg]) / self._edge_len[edge]
-        t = np.clip(np.where(self._edge_len[edge] > 0, t, 0.0), 0.0, 1.0)
-        ll_a = self.compiled.geom_coords[self._seg_a[seg]]
-        ll_b = self.compiled.geom_coords[self._seg_a[seg] + 1]
-        snapped = ll_a + s[:, None] * (ll_b - ll_a)
+            found, dist = self.index.nearest(x[idx], y[idx], self._seg_ok)
+            ok = found >= 0
+            seg[idx[ok]] = found[ok]
+            distance[idx[ok]] = dist[ok]
+        ix = self.index
+        if ix.n_segments == 0:
+            seg_s = np.zeros(lon.shape[0], dtype=np.float64)
+            edge = np.zeros(lon.shape[0], dtype=np.int64)
+            t = np.zeros(lon.shape[0])
+            a_idx = np.zeros(lon.shape[0], dtype=np.int64)
+        else:
+            _, seg_s = ix.point_segment(np.nan_to_num(x), np.nan_to_num(y), seg)
+            edge = np.asarray(ix.seg_edge)[seg].astype(np.int64)
+            arc_len = np.asarray(ix.arc_len)[edge]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                t = (np.asarray(ix.seg_before)[seg] + seg_s * np.asarray(ix.seg_len)[seg]) / arc_len
+            t = np.clip(np.where(arc_len > 0, t, 0.0), 0.0, 1.0)
+            a_idx = np.asarray(ix.seg_start)[seg]
+        coords = self.compiled.geom_coords
+        ll_a = coords[a_idx]
+        ll_b = coords[np.minimum(a_idx + 1, coords.shape[0] - 1)]
+        snapped = ll_a + seg_s[:, None] * (ll_b - ll_a)
+        # a road usable only against the indexed direction: the snap is on its twin
+        flip = ~self._usable[edge]
+        if np.any(flip):
+            edge = np.where(flip, self._twin[edge], edge)
+            t = np.where(flip, 1.0 - t, t)
         off = ~(distance <= max_distance_m)
         return SnapArrays(
             edge=np.where(off, -1, edge).astype(np.int64),
@@ -310,7 +352,7 @@ class Snapper:
             off_network=off,
         )
 
-    @property
+    @cached_property
     def bounds(self) -> tuple[float, float, float, float]:
         """The network's lon/lat bounding box ``(west, south, east, north)``."""
         cg = self.compiled
@@ -350,13 +392,3 @@ class Snapper:
     def snap_node(self, node_id: int) -> Snap:
         """Return a zero-distance snap at a graph node given by its *graph id*."""
         return node_snap(self.compiled, int(self.compiled.node_index([node_id])[0]))
-
-
-def _indexed_edges(cg: CompiledGraph, *, include_ferries: bool) -> NDArray[np.int64]:
-    """Edges whose segments go into the index: one direction of each two-way road."""
-    edges = np.arange(cg.n_edges, dtype=np.int64)
-    twin = cg.edge_twin.astype(np.int64)
-    keep = ~((twin >= 0) & (twin < edges))  # the twin (same geometry) is indexed
-    if not include_ferries:
-        keep &= ~cg.edge_ferry
-    return edges[keep]

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +76,7 @@ def live_server(
     log: Path,
     env: Mapping[str, str] | None = None,
     timeout_s: float = 120.0,
+    args: Sequence[str] = (),
 ) -> Iterator[LiveServer]:
     """Start ``lampung-geo serve`` over a database and graph folder; stop it afterwards."""
     port = free_port()
@@ -89,7 +90,7 @@ def live_server(
     }
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "geo_api.cli", "serve"],
+            [sys.executable, "-m", "geo_api.cli", "serve", *args],
             cwd=REPO,
             env=environ,
             stdout=out,

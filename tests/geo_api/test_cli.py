@@ -353,7 +353,7 @@ def test_graph_build_format3_cli(tmp_path: Path):
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "network store (format 3)" in result.output
-    assert "cch_order missing, snap missing" in result.output
+    assert "cch_order built, snap built" in result.output  # the saved CCH order and snap index
     assert "1 line ends joined across files (tolerance 5 m)" in result.output
     store = read_store(graphs)
     assert set(store.profiles) == {"motorcycle", "car"}

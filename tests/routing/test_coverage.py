@@ -27,7 +27,7 @@ from tests.routing.coverage_fixtures import (  # noqa: F401 - fixtures
 from tests.routing.test_engine import grid_graph
 
 
-@pytest.mark.parametrize("kind", ["scipy", "ch"])
+@pytest.mark.parametrize("kind", ["scipy", "ch", "cch"])
 def test_coverage_equals_brute_force_on_a_small_graph(kind: str):
     cg = compile_graph(grid_graph(size=8, seed=11))
     engine = make_engine(cg, kind=kind)  # type: ignore[arg-type]

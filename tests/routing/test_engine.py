@@ -12,7 +12,7 @@ from routing.engine import RoutingEngine, make_engine, node_values_at
 from routing.errors import UnreachableError
 from routing.snap import Snap, node_snap
 
-KINDS = ["ch", "scipy"]
+KINDS = ["cch", "ch", "scipy"]
 
 
 # -- handmade graphs -----------------------------------------------------------------
@@ -159,7 +159,8 @@ def _reference(g: nx.MultiDiGraph, cg: CompiledGraph, o: Snap, d: Snap) -> float
 
 # -- handmade graph: exactness against networkx ------------------------------------------
 def test_engine_kinds(grid: tuple[nx.MultiDiGraph, CompiledGraph]) -> None:
-    assert make_engine(grid[1]).kind == "ch"
+    assert make_engine(grid[1]).kind == "cch"  # the default: RoutingKit's CCH
+    assert make_engine(grid[1], kind="ch").kind == "ch"  # pandana, kept for comparison
     assert isinstance(make_engine(grid[1], kind="scipy"), RoutingEngine)
     with pytest.raises(ValueError, match="kind"):
         make_engine(grid[1], kind="dijkstra")  # type: ignore[arg-type]
@@ -205,8 +206,9 @@ def test_nearest_equals_brute_force(grid, grid_engine: RoutingEngine) -> None:
     _, cg = grid
     targets = _random_snaps(cg, 30, seed=21)
     targets.append(targets[4])  # exact tie: lower index first
+    exact = make_engine(cg, kind="scipy")  # CCH matrices are integer sums (1e-6 relative)
     for origin in _random_snaps(cg, 5, seed=22):
-        brute = grid_engine.durations([origin], targets)[0]
+        brute = exact.durations([origin], targets)[0]
         got = grid_engine.nearest(origin, targets, k=7)
         expected = sorted(range(len(targets)), key=lambda i: (brute[i], i))[:7]
         assert [h.target for h in got] == expected
@@ -253,7 +255,8 @@ def test_multi_source_snaps_and_node_values(grid, grid_engine: RoutingEngine) ->
     times, which = grid_engine.multi_source(facilities, direction="to_sources")
     assert which.min() >= 0 and which.max() < 4
     at_homes = node_values_at(cg, homes, times, direction="to_sources")
-    brute = grid_engine.durations(homes, facilities).min(axis=1)
+    # exact matrix (CCH matrices are integer sums, 1e-6 relative; checked elsewhere)
+    brute = make_engine(cg, kind="scipy").durations(homes, facilities).min(axis=1)
     # node_values_at ignores trips along the home's own road, so it can only be >=
     assert np.all(at_homes >= brute - 1e-9)
     np.testing.assert_allclose(np.sort(at_homes)[:5], np.sort(brute)[:5], rtol=1e-9)
@@ -369,9 +372,9 @@ def jakarta(jakarta_graph_car: nx.MultiDiGraph) -> tuple[nx.MultiDiGraph, Compil
     return jakarta_graph_car, compile_graph(jakarta_graph_car)
 
 
-@pytest.fixture(scope="module")
-def jakarta_ch(jakarta) -> RoutingEngine:
-    return make_engine(jakarta[1], kind="ch")
+@pytest.fixture(scope="module", params=["cch", "ch"])
+def jakarta_ch(jakarta, request: pytest.FixtureRequest) -> RoutingEngine:
+    return make_engine(jakarta[1], kind=request.param)
 
 
 @pytest.mark.shared_data

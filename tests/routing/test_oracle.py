@@ -89,7 +89,7 @@ def town(tmp_path_factory: pytest.TempPathFactory) -> nx.MultiDiGraph:
     return graph
 
 
-@pytest.mark.parametrize("kind", ["ch", "scipy"])
+@pytest.mark.parametrize("kind", ["cch", "ch", "scipy"])
 def test_handmade_parallel_roads_and_twins(town: nx.MultiDiGraph, kind: str) -> None:
     rep = check_against_oracle(
         town, n_points=2000, seed=11, kind=kind, facilities=25, nearest_origins=400

@@ -84,7 +84,7 @@ def test_round_trip_and_layout(tmp_path: Path, small_build: NetworkBuild) -> Non
     assert meta["format_version"] == 3 and meta["build"] == {"x": 1}
     assert meta["counts"]["copies_collapsed"] == 4  # 2 pieces (noded at p(1, 0.5)) x 2 ways
     assert set(meta["derived"]) == {"cch_order", "snap"}
-    assert {v["status"] for v in meta["derived"].values()} == {"missing"}
+    assert {v["status"] for v in meta["derived"].values()} == {"built"}  # builders exist
     assert meta["profiles"]["car"]["report"]["profile"] == "car"
     assert store.profiles["walk"].settings["name"] == "walk"
     assert store.profiles["car"].edge_time.shape == (m,)
@@ -200,7 +200,7 @@ def test_derived_index_hooks(tmp_path: Path, small_build: NetworkBuild) -> None:
         assert np.array_equal(net.derived["cch_order"], np.arange(net.n_nodes))
         facts = net.meta["derived"]
         assert facts["cch_order"]["status"] == "built" and facts["cch_order"]["note"] == "test"
-        assert facts["snap"]["status"] == "missing"
+        assert facts["snap"]["status"] == "built"
         assert seen["profiles"] == ["car", "walk"]
 
         def wrong(network, profiles):  # type: ignore[no-untyped-def]
@@ -214,7 +214,7 @@ def test_derived_index_hooks(tmp_path: Path, small_build: NetworkBuild) -> None:
             register_derived("ch", order)
     finally:
         unregister_derived("cch_order")
-    assert _builder_status(tmp_path, small_build) == "missing"
+    assert _builder_status(tmp_path, small_build) == "built"
 
 
 def _builder_status(tmp_path: Path, built: NetworkBuild) -> str:
