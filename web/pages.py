@@ -17,7 +17,7 @@ from typing import Any
 import folium
 from branca.element import Element, Figure
 
-from web.assets import favicon_links, page_css, page_js
+from web.assets import favicon_links, page_css, page_js, versioned
 from web.classify import COVERAGE, POPULATION
 from web.i18n import DATA_ATTRIBUTION, check_lang, texts
 
@@ -343,9 +343,9 @@ def build_logistics_page(
         if has["/logistics/allocate"]
         else f'<p class="note">{escape(t["flows_missing"])}</p>'
     )
-    static = escape(static_base)
+    css = escape(versioned("app", "logistics.css", static_base=static_base))
     body = (
-        f'<link rel="stylesheet" href="{static}/app/logistics.css">'
+        f'<link rel="stylesheet" href="{css}">'
         '<div class="lx">'
         '<form id="filter-form" class="form lx-filter" data-nosubmit>'
         + _select("commodity", t["commodity_map"], [("", t["all"]), *coms])
@@ -412,8 +412,9 @@ def build_planning_page(
     paths = ("/coverage/stats", "/coverage/underserved", "/plan/sites")
     has = {p: p in endpoints for p in paths}
     counts = [(str(n), str(n)) for n in (1, 2, 3, 5, 10)]
+    css = escape(versioned("app", "planning.css", static_base=static_base))
     body = (
-        f'<link rel="stylesheet" href="{escape(static_base)}/app/planning.css">'
+        f'<link rel="stylesheet" href="{css}">'
         '<form id="planning-form" class="form">'
         + _select("category", t["category"], cats, default_cat)
         + _select("threshold", t["threshold"], [(str(m), str(m)) for m in thresholds], "30")

@@ -153,7 +153,7 @@ def test_citizen_page(visit: Any, artifacts: Path, live_url: str, lang: str) -> 
 
     # Zoom in so that the click lands on the map, not on a service point.
     page.evaluate(f"LGEO.map.setView([{CLICK_LAT}, {CLICK_LON}], 14, {{animate: false}})")
-    page.wait_for_function("document.body.getAttribute('data-pending') === '0'")
+    page.wait_for_function("() => document.body.getAttribute('data-pending') === '0'")
     xy = page.evaluate(f"LGEO.map.latLngToContainerPoint([{CLICK_LAT}, {CLICK_LON}])")
     origin = page.locator(".folium-map").bounding_box()
     assert origin is not None
@@ -181,7 +181,7 @@ def test_citizen_page(visit: Any, artifacts: Path, live_url: str, lang: str) -> 
         page.locator("#isochrones").check()
     minutes = sorted(f["properties"]["minutes"] for f in bands.value.json()["features"])
     assert minutes == [10, 20, 30]
-    page.wait_for_function("document.querySelectorAll('path.lgeo-iso').length === 3")
+    page.wait_for_function("() => document.querySelectorAll('path.lgeo-iso').length === 3")
     page.locator("#results li button").first.click()
     page.wait_for_selector(".leaflet-popup-content h3")
     assert truth[0]["properties"]["name"] in page.locator(".leaflet-popup-content").inner_text()
@@ -220,9 +220,9 @@ def test_logistics_page(visit: Any, artifacts: Path, viewport: str) -> None:
         check_phone(v)
     else:
         check_keyboard(v, "commodity")
-    page.wait_for_function("document.querySelectorAll('#farm option').length > 0")
-    page.wait_for_function("document.querySelectorAll('#market option').length > 0")
-    page.wait_for_function("document.querySelectorAll('path.lgeo-flow').length > 0")
+    page.wait_for_function("() => document.querySelectorAll('#farm option').length > 0")
+    page.wait_for_function("() => document.querySelectorAll('#market option').length > 0")
+    page.wait_for_function("() => document.querySelectorAll('path.lgeo-flow').length > 0")
     widths = {
         float(w)
         for w in page.eval_on_selector_all(
@@ -251,7 +251,7 @@ def test_planning_page(visit: Any, artifacts: Path, live_url: str, viewport: str
     page = v.page
     page.wait_for_selector("#legend li")
     page.wait_for_selector("#underserved li")
-    page.wait_for_function("document.body.getAttribute('data-pending') === '0'")
+    page.wait_for_function("() => document.body.getAttribute('data-pending') === '0'")
     assert v.count("path.lgeo-area") == 15  # the demo kabupaten/kota
     fills = page.eval_on_selector_all(
         "path.lgeo-area", "els => els.map(e => e.getAttribute('fill'))"
