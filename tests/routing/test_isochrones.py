@@ -115,8 +115,9 @@ def test_demo_bands_nest_and_stay_near_reached_roads(demo_net: Network):
         bands[2].cumulative, lambda xy: np.column_stack(to_xy.transform(*xy.T))
     )
     pts = shapely.points(shapely.get_coordinates(poly))
-    # + up to about a pixel where a pocket narrower than a pixel is filled
-    assert np.max(shapely.distance(pts, roads)) <= ACCESS_M + 0.9 * CELL_M
+    # + up to about a pixel where a pocket narrower than a pixel is filled; with the
+    # 60 min band on the same canvas the demo's pixels coarsen to ~17 m (MAX_PIXELS)
+    assert np.max(shapely.distance(pts, roads)) <= ACCESS_M + 2.0 * CELL_M
 
 
 def test_isochrones_do_not_cross_the_strait(demo_net: Network):
