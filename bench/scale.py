@@ -72,6 +72,7 @@ H3_CELL_KM2 = {7: 5.161, 8: 0.737, 9: 0.105}
 METRICS: tuple[tuple[str, str, str], ...] = (
     ("build wall", "build_s", "s"),
     ("build peak RSS", "build_peak_gb", "GB"),
+    ("store on disk", "store_mb", "MB"),
     ("start-up (4 profiles)", "startup_s", "s"),
     ("RSS after start-up", "startup_rss_gb", "GB"),
     ("route p50", "route_p50_ms", "ms"),
@@ -460,6 +461,9 @@ def measure_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
     row.update(built if "error" not in built else {"build_error": built["error"]})
     if "build_error" in row:
         return row
+    row["store_mb"] = round(
+        sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6, 1
+    )
     options = {
         "profile": args.profile,
         "routes": args.routes,
