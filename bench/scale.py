@@ -34,10 +34,15 @@ store; otherwise (``main`` before a store loader exists) it reads the store with
 ``routing.store.read_store`` and makes one ``CompiledGraph`` view per profile (its
 usable arcs) wrapped in ``Network.from_compiled``; the JSON says which (``loader``).
 
-Writes ``<out>/scale.md`` (a markdown table, the fitted growth exponents ``y ~ edges^k``
-from a log-log least-squares fit, and the figures extrapolated to 10M edges) and
-``<out>/scale.json``. ``--quick`` measures 100k edges only. The machine is shared: the
-JSON records the load average before each size.
+Writes ``<out>/scale.md`` (a markdown table with the store's size on disk, the fitted
+growth exponents ``y ~ arcs^k`` from a log-log least-squares fit over the sizes measured,
+and the figures extrapolated to 10M arcs) and ``<out>/scale.json``. Sizes are targets in
+directed edges of the car graph (``bench/synthetic.py``); the table shows the store's
+nodes and arcs (both directions of every road, ~12 % more than the car graph's edges).
+``--quick`` measures 100k edges only. ``--engine scipy`` skips the CH preprocessing;
+``--in-process`` runs both steps in this process (RSS figures then not clean: for the
+smoke test in ``tests/bench`` and for debugging). The machine is shared: the JSON
+records the load average before each size. See ``docs/scale.md`` for today's figures.
 """
 
 from __future__ import annotations
@@ -302,7 +307,6 @@ def _route(net: Any, options: dict[str, Any]) -> dict[str, Any]:
     pairs = options["routes"]
     origins = _random_snaps(net, pairs, 1, "from")
     targets = _random_snaps(net, pairs, 2, "to")
-    net.engine.route(origins[0], targets[0]) if pairs else None  # warm-up
     times: list[float] = []
     unreachable = 0
     for a, b in zip(origins, targets, strict=True):
