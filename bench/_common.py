@@ -188,3 +188,33 @@ def tree_memory_kb(pid: int) -> dict[str, int]:
         out["pss_kb"] += fields.get("Pss", 0)
         out["uss_kb"] += fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
     return out
+
+
+def fit_power(points: Sequence[tuple[float, float]]) -> tuple[float, float] | None:
+    """Least-squares fit of ``log(y) = a + k log(x)`` over positive points: ``(k, a)``.
+
+    None with fewer than two usable points or a single x (so ``y ~ exp(a) * x**k``).
+    """
+    pts = [(math.log(x), math.log(y)) for x, y in points if x > 0 and y > 0]
+    if len(pts) < 2:
+        return None
+    mx = sum(p[0] for p in pts) / len(pts)
+    my = sum(p[1] for p in pts) / len(pts)
+    sxx = sum((p[0] - mx) ** 2 for p in pts)
+    if sxx == 0:
+        return None
+    k = sum((p[0] - mx) * (p[1] - my) for p in pts) / sxx
+    return k, my - k * mx
+
+
+def rss_now_gb() -> float:
+    """This process's resident set size now (``VmRSS`` of ``/proc/self/status``), in GB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024 / 1e9
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
