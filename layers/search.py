@@ -150,8 +150,8 @@ def _score_sql() -> str:
       (CASE WHEN n = :q THEN 4 WHEN n LIKE :prefix THEN 3 WHEN n LIKE :word THEN 2 ELSE 1 END)
       + 0.5 * word_similarity(:q, n)
       + 0.3 * CASE WHEN CAST(:near_lon AS float8) IS NULL THEN 0
-              ELSE exp(-ST_Distance(geom, ST_SetSRID(ST_MakePoint(:near_lon, :near_lat), 4326))
-                       * 111.32 / :near_km) END
+              ELSE exp(-LEAST(ST_Distance(geom, ST_SetSRID(ST_MakePoint(:near_lon, :near_lat),
+                                                      4326)) * 111.32 / :near_km, 600)) END
       + 0.15 * similarity(:q, n)
       + 0.04 * CASE kind WHEN 'kecamatan' THEN 1 WHEN 'kabupaten' THEN 0.9 WHEN 'desa' THEN 0.8
                          WHEN 'settlement' THEN 0.5 ELSE 0.3 END"""
