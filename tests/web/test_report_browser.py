@@ -105,6 +105,7 @@ def test_citizen_reports_officer_moves_citizen_sees_step(
 ) -> None:
     photo = tmp_path / "lubang.png"
     Image.new("RGB", (64, 48), (120, 90, 60)).save(photo, format="PNG")
+    fake = tmp_path / "foto.jpg"
     lon, lat = site.point
 
     # -- the citizen, on a phone ------------------------------------------------------
@@ -128,6 +129,18 @@ def test_citizen_reports_officer_moves_citizen_sees_step(
 
         tap(page, lon, lat)
         assert page.locator("#place").inner_text().startswith("Lokasi: ")
+        # a PDF named .jpg: the API looks at the content (415), the page says so
+        fake.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+        page.locator("#photo").set_input_files(str(fake))
+        with page.expect_response(lambda r: r.url.endswith("/reports")) as refused:
+            page.locator("#send").click()
+        assert refused.value.status == 415
+        page.wait_for_function(
+            "() => document.getElementById('report-msg').textContent.includes('JPEG')"
+        )
+        assert page.locator("#report-msg").inner_text() == (
+            "Foto harus berupa gambar JPEG, PNG atau WebP."
+        )
         page.locator("#photo").set_input_files(str(photo))
         with page.expect_response(lambda r: r.url.endswith("/reports")) as answer:
             page.locator("#send").click()
@@ -141,7 +154,7 @@ def test_citizen_reports_officer_moves_citizen_sees_step(
         assert page.locator("#code").is_visible()
         assert page.locator("#follow").get_attribute("href") == f"/lapor/{code}?lang=id"
         shot(page, artifacts, "report-phone-receipt")
-        v.clean(provoked=(422,))
+        v.clean(provoked=(415, 422))
     finally:
         v.context.close()
 
@@ -215,3 +228,21 @@ def test_citizen_reports_officer_moves_citizen_sees_step(
             c.clean()
         finally:
             c.context.close()
+
+    # -- another citizen at the same spot is offered "sama dengan laporan #…" -----------
+    s = open_page(browser, f"{site.url}/lapor?lang=en", PHONE, "en")
+    page = s.page
+    try:
+        page.locator("#category").select_option("jalan_rusak")
+        with page.expect_response(lambda r: "/reports/similar" in r.url) as near:
+            tap(page, lon + 0.0002, lat)  # about 22 m east
+        offered = [r["id"] for r in near.value.json()["reports"]]
+        assert offered == [made["id"]]
+        page.wait_for_selector(f"#similar li[data-id='{made['id']}']")
+        item = page.locator(f"#similar li[data-id='{made['id']}']").inner_text()
+        assert item.startswith(f"#{made['id']} Damaged road, Verified, ")
+        page.locator("#category").select_option("sampah")  # another category: nothing near
+        page.wait_for_selector("#similar", state="hidden")
+        s.clean()
+    finally:
+        s.context.close()

@@ -76,15 +76,15 @@
             found
               .map(function (r) {
                 return (
-                  "<li>#" + LGEO.esc(r.id) + " " +
+                  '<li data-id="' + LGEO.esc(r.id) + '"><strong>#' + LGEO.esc(r.id) + "</strong> " +
                   LGEO.esc(
                     t("report_similar_item", {
                       category: cfg.categories[r.category] || r.category,
                       status: cfg.statuses[r.status] || r.status,
+                      distance: LGEO.fmtDistance(r.distance_m),
                       when: RP.wib(r.submitted_at),
                     })
                   ) +
-                  (r.description ? ": " + LGEO.esc(r.description) : "") +
                   "</li>"
                 );
               })
