@@ -26,7 +26,8 @@ REPORT_TEXTS: dict[str, dict[str, str]] = {
         "report_email": "E-mail",
         "report_send": "Kirim laporan",
         "report_sending": "Mengirim…",
-        "report_similar": "Sama dengan laporan ini? Laporan terbuka di dekat sini (tetap boleh dikirim):",
+        "report_similar": "Sama dengan laporan ini? Laporan terbuka di dekat sini "
+        "(tetap boleh dikirim):",
         "report_similar_item": "{category}, {status}, {distance} dari titik Anda, {when}",
         "report_done": "Laporan diterima",
         "report_code_label": "Kode pelacakan Anda",

@@ -31,7 +31,13 @@ from geo_api.roads import OTHER_RANK, road_lines, roads_in_view
 from geo_api.settings import Settings
 from layers.params import parse_bbox
 from layers.points import lookup_options
-from layers.reports import CODE_PATTERN, STATUS_LABELS
+from layers.reports import (
+    CODE_PATTERN,
+    STATUS_LABELS,
+    ReportNotFoundError,
+    normalise_code,
+    report_id_for_code,
+)
 from routing.errors import UnknownProfileError
 from routing.profiles import PROFILES
 from web.assets import FAVICON, MEDIA_TYPES, file_version, static_file
@@ -188,24 +194,38 @@ def report_page(settings: SettingsDep, conn: ConnectionDep, lang: LangQuery = No
     tags=["map pages"],
     operation_id="reportStatusPage",
     response_class=HTMLResponse,
-    responses=PAGE_DOCS,
+    responses=sc.docs(
+        {sc.HTML: {"type": "string", "description": "the page (HTML)"}},
+        404,
+        503,
+        description="The report's page (404: the same page, saying the code is unknown)",
+    ),
 )
 def report_status_page(
     settings: SettingsDep,
+    conn: ConnectionDep,
     code: Annotated[str, PathParam(pattern=CODE_PATTERN, description="tracking code")],
     lang: LangQuery = None,
 ) -> HTMLResponse:
     """Status, category, area, timeline with public notes, SLA flag and rating."""
-    return _page(
+    try:
+        report_id_for_code(conn, code)
+        found = True
+    except ReportNotFoundError:
+        found = False  # the page says so in its language, with status 404
+    page = _page(
         build_report_status_page(
             lang=check_lang(lang),
             tile_url=settings.web.tile_url,
             attribution=settings.web.tile_attribution,
-            code=code.upper(),
+            code=normalise_code(code),
             statuses=_report_statuses(),
         ),
         settings,
     )
+    if not found:
+        page.status_code = 404
+    return page
 
 
 @router.get(

@@ -246,3 +246,64 @@ def test_citizen_reports_officer_moves_citizen_sees_step(
         s.clean()
     finally:
         s.context.close()
+
+
+def test_resolved_report_is_rated_once(browser: Any, site: Site) -> None:
+    """Submitted and moved to Selesai through the API; the page offers the rating once."""
+    lon, lat = site.point
+    made = httpx.post(
+        f"{site.url}/reports",
+        data={
+            "category": "sampah",
+            "description": "Sampah menumpuk di pinggir jalan sejak seminggu.",
+            "lon": str(lon - 0.003),
+            "lat": str(lat),
+        },
+    )
+    assert made.status_code == 201, made.text
+    code, rid = made.json()["code"], made.json()["id"]
+    for step in ("diverifikasi", "diteruskan", "ditindaklanjuti", "selesai"):
+        r = httpx.post(
+            f"{site.url}/officer/reports/{rid}/events",
+            json={"status": step, "note": f"langkah {step}"},
+            headers={"X-API-Key": site.key},
+        )
+        assert r.status_code == 201, r.text
+    v = open_page(browser, f"{site.url}/lapor/{code}", PHONE, "id")
+    page = v.page
+    try:
+        page.wait_for_function("() => document.querySelectorAll('#timeline li').length === 5")
+        assert page.locator("#status-now").inner_text() == "Selesai"
+        assert page.locator("#sla").inner_text() == "Dalam batas waktu layanan"
+        assert "langkah selesai" in page.locator("#timeline li").nth(4).inner_text()
+        page.wait_for_selector("#rating-form", state="visible")
+        page.locator("#stars").select_option("4")
+        page.locator("#comment").fill("cukup cepat")
+        with page.expect_response(lambda r: r.url.endswith("/rating")) as rated:
+            page.locator("#rate").click()
+        assert rated.value.status == 201
+        page.wait_for_selector("#rated", state="visible")
+        assert page.locator("#rated").inner_text() == "Nilai Anda: 4 dari 5"
+        assert page.locator("#rating-form").is_hidden()
+        v.clean()
+    finally:
+        v.context.close()
+    again = httpx.post(f"{site.url}/reports/{code}/rating", json={"stars": 5})
+    assert again.status_code == 409  # once
+    assert httpx.get(f"{site.url}/reports/{code}").json()["rating"]["stars"] == 4
+
+
+def test_unknown_code_says_so(browser: Any, site: Site) -> None:
+    """A well-formed code nobody has: the page answers 404 and says it in Indonesian."""
+    code = "LPR-2222-3333-4444"
+    assert httpx.get(f"{site.url}/lapor/{code}").status_code == 404
+    assert httpx.get(f"{site.url}/lapor/not-a-code").status_code == 400
+    v = open_page(browser, f"{site.url}/lapor/{code.lower().replace('-', '')}", PHONE, "id")
+    page = v.page
+    try:
+        page.wait_for_selector("#report-msg", state="visible")
+        assert page.locator("#report-msg").inner_text() == "Kode pelacakan ini tidak ditemukan."
+        assert page.locator("#code").inner_text() == code  # normalised
+        v.clean(provoked=(404,))
+    finally:
+        v.context.close()
