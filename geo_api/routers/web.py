@@ -196,9 +196,14 @@ def report_page(settings: SettingsDep, conn: ConnectionDep, lang: LangQuery = No
     response_class=HTMLResponse,
     responses=sc.docs(
         {sc.HTML: {"type": "string", "description": "the page (HTML)"}},
-        404,
         503,
-        description="The report's page (404: the same page, saying the code is unknown)",
+        description="The report's page",
+        extra={
+            404: {
+                "description": "No report has this code: the same page, saying so",
+                "content": {sc.HTML: {"schema": {"type": "string"}}},
+            }
+        },
     ),
 )
 def report_status_page(

@@ -234,8 +234,14 @@ def test_citizen_reports_officer_moves_citizen_sees_step(
     page = s.page
     try:
         page.locator("#category").select_option("jalan_rusak")
+        # "Use my location": the browser's geolocation, about 22 m east of the report
+        s.context.grant_permissions(["geolocation"])
+        s.context.set_geolocation({"latitude": lat, "longitude": lon + 0.0002, "accuracy": 12})
         with page.expect_response(lambda r: "/reports/similar" in r.url) as near:
-            tap(page, lon + 0.0002, lat)  # about 22 m east
+            page.locator("#locate").click()
+        assert page.locator("#place").inner_text() == (
+            f"Your location: {lat:.5f}, {lon + 0.0002:.5f} (±12 m)"
+        )
         offered = [r["id"] for r in near.value.json()["reports"]]
         assert offered == [made["id"]]
         page.wait_for_selector(f"#similar li[data-id='{made['id']}']")
