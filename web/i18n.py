@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from web.report_texts import REPORT_TEXTS
+
 LANGS = ("id", "en")
 DEFAULT_LANG = "id"
 
@@ -554,6 +556,8 @@ _LOGISTICS_PLANNING: dict[str, dict[str, str]] = {
     },
 }
 for _lang, _extra in _LOGISTICS_PLANNING.items():
+    TEXTS[_lang].update(_extra)
+for _lang, _extra in REPORT_TEXTS.items():  # /lapor, /lapor/{code}, /peta/laporan
     TEXTS[_lang].update(_extra)
 
 

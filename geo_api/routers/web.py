@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import text
 
 from geo_api import schemas as sc
 from geo_api.compression import MINIMUM_SIZE, choose_encoding, compress, is_compressible
@@ -29,12 +31,20 @@ from geo_api.roads import OTHER_RANK, road_lines, roads_in_view
 from geo_api.settings import Settings
 from layers.params import parse_bbox
 from layers.points import lookup_options
+from layers.reports import (
+    CODE_PATTERN,
+    STATUS_LABELS,
+    ReportNotFoundError,
+    normalise_code,
+    report_id_for_code,
+)
 from routing.errors import UnknownProfileError
 from routing.profiles import PROFILES
 from web.assets import FAVICON, MEDIA_TYPES, file_version, static_file
 from web.csp import page_policy
 from web.i18n import check_lang
 from web.pages import build_citizen_page, build_logistics_page, build_planning_page
+from web.report_pages import build_officer_page, build_report_page, build_report_status_page
 
 router = APIRouter()
 
@@ -138,6 +148,110 @@ def planning_page(
             attribution=settings.web.tile_attribution,
             categories=lookup_options(conn, "categories"),
             endpoints=_endpoints(request),
+        ),
+        settings,
+    )
+
+
+# -- citizen reports: /lapor, /lapor/{code}, /peta/laporan ---------------------------
+
+
+def _report_categories(conn: Any) -> list[tuple[str, str, str]]:
+    rows = conn.execute(text("SELECT code, name_id, name_en FROM report_categories ORDER BY code"))
+    return [(str(c), str(i), str(e)) for c, i, e in rows]
+
+
+def _report_statuses() -> list[tuple[str, str, str]]:
+    return [(code, ids, en) for code, (ids, en) in STATUS_LABELS.items()]
+
+
+@router.get(
+    "/lapor",
+    summary="Report a problem (citizen form)",
+    tags=["map pages"],
+    operation_id="reportPage",
+    response_class=HTMLResponse,
+    responses=PAGE_DOCS,
+)
+def report_page(settings: SettingsDep, conn: ConnectionDep, lang: LangQuery = None) -> HTMLResponse:
+    """Phone-first form: category, text, a point (map tap or GPS), photo, contact."""
+    return _page(
+        build_report_page(
+            lang=check_lang(lang),
+            tile_url=settings.web.tile_url,
+            attribution=settings.web.tile_attribution,
+            categories=_report_categories(conn),
+            statuses=_report_statuses(),
+            photo_max_bytes=settings.reports.photo_max_bytes,
+        ),
+        settings,
+    )
+
+
+@router.get(
+    "/lapor/{code}",
+    summary="A report's status and timeline (citizen page)",
+    tags=["map pages"],
+    operation_id="reportStatusPage",
+    response_class=HTMLResponse,
+    responses=sc.docs(
+        {sc.HTML: {"type": "string", "description": "the page (HTML)"}},
+        503,
+        description="The report's page",
+        extra={
+            404: {
+                "description": "No report has this code: the same page, saying so",
+                "content": {sc.HTML: {"schema": {"type": "string"}}},
+            }
+        },
+    ),
+)
+def report_status_page(
+    settings: SettingsDep,
+    conn: ConnectionDep,
+    code: Annotated[str, PathParam(pattern=CODE_PATTERN, description="tracking code")],
+    lang: LangQuery = None,
+) -> HTMLResponse:
+    """Status, category, area, timeline with public notes, SLA flag and rating."""
+    try:
+        report_id_for_code(conn, code)
+        found = True
+    except ReportNotFoundError:
+        found = False  # the page says so in its language, with status 404
+    page = _page(
+        build_report_status_page(
+            lang=check_lang(lang),
+            tile_url=settings.web.tile_url,
+            attribution=settings.web.tile_attribution,
+            code=normalise_code(code),
+            statuses=_report_statuses(),
+        ),
+        settings,
+    )
+    if not found:
+        page.status_code = 404
+    return page
+
+
+@router.get(
+    "/peta/laporan",
+    summary="Officer queue of citizen reports",
+    tags=["map pages"],
+    operation_id="officerPage",
+    response_class=HTMLResponse,
+    responses=PAGE_DOCS,
+)
+def officer_page(
+    settings: SettingsDep, conn: ConnectionDep, lang: LangQuery = None
+) -> HTMLResponse:
+    """Sign in with an API key; list, map and move the reports the key covers."""
+    return _page(
+        build_officer_page(
+            lang=check_lang(lang),
+            tile_url=settings.web.tile_url,
+            attribution=settings.web.tile_attribution,
+            categories=_report_categories(conn),
+            statuses=_report_statuses(),
         ),
         settings,
     )

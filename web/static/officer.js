@@ -1,0 +1,250 @@
+/* lampung-geo /peta/laporan: the officers' queue of citizen reports.
+ * Sign in with an API key (kept in sessionStorage for this tab only, sent as the
+ * X-API-Key header, never in a URL); list and map the reports the key covers,
+ * filtered by status, category and overdue; select one and move it to one of its
+ * allowed next statuses (from /reports/categories) with a public note. */
+(function () {
+  "use strict";
+  var LGEO = window.LGEO;
+  var KEY_STORE = "lgeo.apiKey";
+
+  function storedKey() {
+    try {
+      return window.sessionStorage.getItem(KEY_STORE) || "";
+    } catch (e) {
+      return "";
+    }
+  }
+
+  function storeKey(key) {
+    try {
+      if (key) window.sessionStorage.setItem(KEY_STORE, key);
+      else window.sessionStorage.removeItem(KEY_STORE);
+    } catch (e) {
+      /* storage disabled: the key lives only in this page */
+    }
+  }
+
+  LGEO.pages.officer = function (map, cfg) {
+    var RP = window.LGEO_RP;
+    var el = LGEO.el;
+    var t = LGEO.t;
+    var msg = el("queue-msg");
+    var state = { key: "", next: {}, selected: null, seq: 0 };
+    var markers = L.layerGroup().addTo(map);
+
+    function label(code) {
+      return cfg.statuses[code] || code;
+    }
+
+    function keyed(method, path, init) {
+      init = init || {};
+      init.headers = Object.assign({ Accept: "application/json", "X-API-Key": state.key }, init.headers || {});
+      return RP.request(method, path, init);
+    }
+
+    function failed(err) {
+      RP.show(msg, RP.message(err), "error");
+      if (err.status === 401) signOut();
+    }
+
+    function signedIn(info) {
+      el("who").textContent = (info.name || info.prefix) + " (" + info.role + ")";
+      el("signed-out").hidden = true;
+      el("signed-in").hidden = false;
+    }
+
+    function signOut() {
+      state.key = "";
+      storeKey("");
+      state.selected = null;
+      el("signed-in").hidden = true;
+      el("signed-out").hidden = false;
+      el("queue").innerHTML = "";
+      el("queue-count").textContent = "";
+      el("detail").hidden = true;
+      markers.clearLayers();
+    }
+
+    function signIn(key, quiet) {
+      state.key = key;
+      return keyed("GET", "/logistics/key").then(
+        function (info) {
+          storeKey(key);
+          signedIn(info);
+          RP.show(msg, "", "");
+          return list();
+        },
+        function (err) {
+          if (quiet && err.status === 401) {
+            signOut();
+            return;
+          }
+          failed(err);
+        }
+      );
+    }
+
+    function overdue(p) {
+      return p.sla && (p.sla.overdue_response || p.sla.overdue_resolution);
+    }
+
+    function list() {
+      if (!state.key) return Promise.resolve();
+      var params = { limit: 200 };
+      var status = el("status").value;
+      var qs = new URLSearchParams();
+      if (status === "open") cfg.openStatuses.forEach(function (s) { qs.append("status", s); });
+      else if (status) qs.append("status", status);
+      if (el("category").value) qs.set("category", el("category").value);
+      if (el("overdue").value) qs.set("overdue", el("overdue").value);
+      qs.set("limit", String(params.limit));
+      var mine = ++state.seq;
+      return keyed("GET", "/officer/reports?" + qs.toString()).then(function (fc) {
+        if (mine !== state.seq) return;
+        var feats = fc.features || [];
+        el("queue-count").textContent = "(" + t("officer_count", { n: LGEO.fmt(fc.numberMatched, 0) }) + ")";
+        markers.clearLayers();
+        el("queue").innerHTML = feats.length
+          ? feats
+              .map(function (f) {
+                var p = f.properties;
+                return (
+                  '<li data-id="' + f.id + '" data-status="' + LGEO.esc(p.status) + '"><button type="button" data-id="' + f.id + '"' +
+                  (state.selected === f.id ? ' aria-current="true"' : "") + '><span class="name">#' + f.id + " · " +
+                  LGEO.esc(cfg.categories[p.category] || p.category) + " · " + LGEO.esc(label(p.status)) +
+                  (overdue(p) ? ' <span class="late">' + LGEO.esc(t("officer_overdue_flag")) + "</span>" : "") +
+                  '</span><span class="meta">' + LGEO.esc([p.kecamatan, p.kabupaten].filter(Boolean).join(", ")) + " · " +
+                  LGEO.esc(RP.wib(p.submitted_at)) + "</span></button></li>"
+                );
+              })
+              .join("")
+          : '<li class="empty">' + LGEO.esc(t("officer_none")) + "</li>";
+        feats.forEach(function (f) {
+          var c = f.geometry.coordinates;
+          var m = L.circleMarker([c[1], c[0]], {
+            radius: 8,
+            color: overdue(f.properties) ? "#b03a2e" : "#1f5fa8",
+            weight: 3,
+            pane: "points",
+          });
+          m.on("click", function () {
+            select(f.id);
+          });
+          m.addTo(markers);
+        });
+        LGEO.noteDemo(fc);
+        Array.prototype.forEach.call(el("queue").querySelectorAll("button[data-id]"), function (b) {
+          b.addEventListener("click", function () {
+            select(Number(b.getAttribute("data-id")));
+          });
+        });
+      }, failed);
+    }
+
+    function select(id) {
+      state.selected = id;
+      return keyed("GET", "/officer/reports/" + id).then(function (r) {
+        var next = state.next[r.status] || [];
+        var events = (r.timeline || [])
+          .map(function (e) {
+            return (
+              "<li><span class=\"when\">" + LGEO.esc(RP.wib(e.at)) + "</span> <strong>" + LGEO.esc(label(e.status)) +
+              "</strong>" + (e.note ? '<span class="note-text">' + LGEO.esc(e.note) + "</span>" : "") + "</li>"
+            );
+          })
+          .join("");
+        var contacts = (r.contacts || [])
+          .map(function (c) {
+            return "<li>" + LGEO.esc([c.phone, c.email].filter(Boolean).join(", ")) + "</li>";
+          })
+          .join("");
+        var form = next.length
+          ? '<form id="step-form" class="form"><h3>' + LGEO.esc(t("officer_move")) + "</h3>" +
+            '<div class="field"><label for="next-status">' + LGEO.esc(t("officer_next")) + '</label><select id="next-status">' +
+            next.map(function (s) {
+              return '<option value="' + LGEO.esc(s) + '">' + LGEO.esc(label(s)) + "</option>";
+            }).join("") + "</select></div>" +
+            '<div class="field" id="dup-field" hidden><label for="duplicate-of">' + LGEO.esc(t("officer_duplicate_of")) +
+            '</label><input id="duplicate-of" type="number" min="1" inputmode="numeric"></div>' +
+            '<div class="field"><label for="step-note">' + LGEO.esc(t("officer_note")) +
+            '</label><textarea id="step-note" rows="3" maxlength="2000"></textarea></div>' +
+            '<div class="buttons"><button type="submit" id="step-save">' + LGEO.esc(t("officer_save")) + "</button></div></form>"
+          : '<p class="note">' + LGEO.esc(t("officer_final")) + "</p>";
+        var det = el("detail");
+        det.innerHTML =
+          "<h3>#" + r.id + " · " + LGEO.esc(cfg.categories[r.category] || r.category) + '</h3><p>' +
+          LGEO.esc(t("officer_status")) + ': <strong id="detail-status">' + LGEO.esc(label(r.status)) + "</strong>" +
+          (overdue(r) ? ' <span class="late">' + LGEO.esc(t("officer_overdue_flag")) + "</span>" : "") + "</p>" +
+          '<p class="rp-text">' + LGEO.esc(r.description) + "</p><p class=\"meta\">" +
+          LGEO.esc([r.desa, r.kecamatan, r.kabupaten].filter(Boolean).join(", ")) + " · " +
+          LGEO.esc([r.agency && r.agency.name, r.office].filter(Boolean).join(" — ")) + "</p>" +
+          (contacts ? "<h4>" + LGEO.esc(t("officer_contacts")) + "</h4><ul>" + contacts + "</ul>" : "") +
+          '<ol class="rp-timeline">' + events + "</ol>" + form;
+        det.hidden = false;
+        if (r.location) map.setView([r.location.lat, r.location.lon], Math.max(map.getZoom(), 14), { animate: false });
+        var stepForm = el("step-form");
+        if (stepForm) {
+          el("next-status").addEventListener("change", function () {
+            el("dup-field").hidden = el("next-status").value !== "duplikat";
+          });
+          stepForm.addEventListener("submit", function (ev) {
+            ev.preventDefault();
+            var to = el("next-status").value;
+            var body = { status: to };
+            var note = el("step-note").value.trim();
+            if (note) body.note = note;
+            if (to === "ditolak" && !note) {
+              RP.show(msg, t("err_note_required"), "error");
+              el("step-note").focus();
+              return;
+            }
+            if (to === "duplikat") body.duplicate_of = Number(el("duplicate-of").value);
+            el("step-save").disabled = true;
+            keyed("POST", "/officer/reports/" + r.id + "/events", {
+              headers: { "Content-Type": "application/json" },
+              body: JSON.stringify(body),
+            }).then(
+              function () {
+                RP.show(msg, t("officer_saved", { status: label(to) }), "ok");
+                list();
+                select(r.id);
+              },
+              function (err) {
+                el("step-save").disabled = false;
+                failed(err);
+                if (err.status === 409) select(r.id);
+              }
+            );
+          });
+        }
+      }, failed);
+    }
+
+    el("signin-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var key = el("api-key").value.trim();
+      if (key) signIn(key, false);
+    });
+    el("signout").addEventListener("click", function () {
+      signOut();
+      el("api-key").focus();
+    });
+    ["status", "category", "overdue"].forEach(function (id) {
+      el(id).addEventListener("change", function () {
+        if (state.key) list();
+      });
+    });
+
+    RP.request("GET", "/reports/categories", { headers: { Accept: "application/json" } }).then(
+      function (data) {
+        (data.statuses || []).forEach(function (s) {
+          state.next[s.code] = s.next || [];
+        });
+      },
+      failed
+    );
+    var saved = storedKey();
+    if (saved) signIn(saved, true);
+  };
+})();
