@@ -21,7 +21,8 @@ each one's RSS is its own:
   - **route**: p50/p95 of ``engine.route`` between random node pairs (snapped);
   - **matrix**: 100 x 100 ``engine.durations`` (median of 3);
   - **isochrone**: 10/20/30 minutes from the node nearest the network's centre
-    (``multi_source`` + ``isochrone_bands``), first run and warm;
+    (``multi_source`` + ``isochrone_bands``), first run and warm, and the exact union of
+    buffers (``method="exact"``, the method before issue 13) once, side by side;
   - **coverage**: H3 cells over the network's bounding box (resolution 9, coarser if
     that would exceed ``--max-cells``), 300 random facilities, thresholds 15/30/60 min:
     cold set-up (cell snapping and access) and warm statistics
@@ -83,6 +84,7 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("route p50", "route_p50_ms", "ms"),
     ("matrix 100x100", "matrix_ms", "ms"),
     ("isochrone 10/20/30 warm", "isochrone_s", "s"),
+    ("isochrone, exact union", "isochrone_exact_s", "s"),
     ("coverage set-up (cold)", "coverage_setup_s", "s"),
     ("coverage statistics (warm)", "coverage_ms", "ms"),
 )
@@ -352,18 +354,23 @@ def _isochrone(net: Any, options: dict[str, Any]) -> dict[str, Any]:
     lon, lat = np.asarray(cg.node_lon)[usable], np.asarray(cg.node_lat)[usable]
     centre = usable[np.argmin(np.hypot(lon - np.median(lon), lat - np.median(lat)))]
     origin = net.snap(float(cg.node_lon[centre]), float(cg.node_lat[centre]), field="origin")
-    runs = []
-    bands: list[Any] = []
-    for _ in range(options["isochrone_runs"]):
-        started = time.perf_counter()
-        node_times, _ = net.engine.multi_source([origin], limit_s=max(MINUTES_ISO) * 60.0)
-        bands = isochrone_bands(cg, node_times, list(MINUTES_ISO), sources=[origin])
-        runs.append(time.perf_counter() - started)
-    return {
-        "isochrone_first_s": round(runs[0], 3),
-        "isochrone_s": round(min(runs[1:] or runs), 3),
-        "isochrone_km2": [round(float(b.area_km2), 1) for b in bands],
-    }
+    out: dict[str, Any] = {}
+    # the product's method (grid where it fits) and the exact union, one after the other
+    for method, key in (("auto", "isochrone"), ("exact", "isochrone_exact")):
+        runs = []
+        bands: list[Any] = []
+        for _ in range(options["isochrone_runs"] if method == "auto" else 1):
+            started = time.perf_counter()
+            node_times, _ = net.engine.multi_source([origin], limit_s=max(MINUTES_ISO) * 60.0)
+            bands = isochrone_bands(
+                cg, node_times, list(MINUTES_ISO), sources=[origin], method=method
+            )
+            runs.append(time.perf_counter() - started)
+        out[f"{key}_first_s"] = round(runs[0], 3)
+        out[f"{key}_s"] = round(min(runs[1:] or runs), 3)
+        out[f"{key}_km2"] = [round(float(b.area_km2), 1) for b in bands]
+    out["isochrone_exact_over_grid"] = round(out["isochrone_exact_s"] / out["isochrone_s"], 1)
+    return out
 
 
 def h3_cells(
