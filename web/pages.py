@@ -407,7 +407,6 @@ def build_logistics_page(
             },
             "commodities": dict(coms),
             "vehicles": dict(vehs),
-            "pricePeriods": list(PRICE_PERIODS),
         },
         tile_url=tile_url,
         attribution=attribution,

@@ -493,6 +493,12 @@ def test_prices_chart_alerts_and_margin(
         assert abs(_amount(visible_text(page, "#plan-margin-kg")) - per_kg) <= 0.5 + 1e-9
         per_trip = per_kg * kg / plan["vehicles"]
         assert abs(_amount(visible_text(page, "#plan-margin-trip")) - per_trip) <= 1
+        assert f"{number(kg / plan['vehicles'], lang)} kg" in visible_text(
+            page, "#plan-margin-trip-row"
+        )
+        assert abs(_amount(visible_text(page, "#plan-margin-total")) - per_kg * kg) <= 1
+        transport = _amount(visible_text(page, "#plan-margin-transport"))
+        assert abs(transport - plan["cost"]["total_idr"] / kg) <= 0.5 + 1e-9
         gap = visible_text(page, "#plan-margin-gap")
         assert _amount(gap) == CIPINANG_BERAS - last.price_idr
         age = (date(2026, 11, 25) - PRICE_END).days

@@ -50,7 +50,6 @@ def test_panel_when_prices_are_served(lang: str) -> None:
     assert '<option value="90" selected>' in html
     assert re.search(r'<script src="/static/app/prices\.js\?v=[0-9a-f]{12}"></script>', html)
     cfg = config(html)
-    assert cfg["pricePeriods"] == [30, 90, 365]
     assert cfg["endpoints"]["prices"] is True  # type: ignore[index]
     scripts, _ = inline_hashes(html)
     assert len(scripts) == len(inline_hashes(build(lang, ("/logistics/plan",)))[0])  # none added

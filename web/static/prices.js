@@ -377,6 +377,7 @@
       chart.innerHTML = svgHtml(L, unit, title);
       var st = L.stats;
       if (!st.last) {
+        chart.innerHTML = "";
         caption.textContent = t("price_caption_empty", { commodity: name(entry.commodity), place: placeName, days: days });
         tip.textContent = "";
         return;
