@@ -508,7 +508,7 @@ def test_prices_chart_alerts_and_margin(
         origin = visible_text(page, "#margin-origin")
         assert region_name in origin and number(last.price_idr, lang) in origin
         v.clean()  # no console error, no CSP violation, nothing from another host
-        page.locator("#plan-margin").screenshot(path=str(artifacts / f"margin-{lang}.png"))
+        page.locator("#plan-margin-block").screenshot(path=str(artifacts / f"margin-{lang}.png"))
         page.locator("#sec-prices").screenshot(path=str(artifacts / f"harga-{lang}.png"))
         shot(page, artifacts, f"logistik-harga-{lang}-{viewport}")
     finally:

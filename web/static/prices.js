@@ -609,7 +609,7 @@
     if (unit !== "kg") notes.push(t("margin_unit_note", { unit: unit }));
     if (notes.length) {
       html +=
-        '<ul id="plan-margin-notes" class="facts">' +
+        '<ul id="plan-margin-notes" class="facts margin-notes">' +
         notes
           .map(function (n) {
             return "<li>" + esc(n) + "</li>";
@@ -617,6 +617,6 @@
           .join("") +
         "</ul>";
     }
-    return html;
+    return '<div id="plan-margin-block" class="margin-block">' + html + "</div>";
   };
 })();
