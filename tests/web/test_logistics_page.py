@@ -459,12 +459,19 @@ def test_prices_chart_alerts_and_margin(
             " document.getElementById('panel').clientWidth])()"
         )
         assert 200 < box[0] <= box[1], box  # fits the panel at this viewport
-        # the read-out: the newest day, then back to the newest "-" day
+        # the read-out: pointing at the right end gives the newest day; the keys go back
+        # from there to the newest "-" day
+        newest = f"{_day(last.date, lang)}: Rp {number(last.price_idr, lang)}"
+        hit = page.locator("#price-svg rect.px-hit")
+        size = hit.bounding_box()
+        assert size is not None
+        hit.hover(position={"x": size["width"] - 1, "y": size["height"] / 2})
+        assert visible_text(page, "#price-tip") == newest
         page.locator("#price-svg").focus()
+        page.keyboard.press("Home")
+        assert visible_text(page, "#price-tip").startswith(_day(window[0].date, lang))
         page.keyboard.press("End")
-        assert visible_text(page, "#price-tip") == (
-            f"{_day(last.date, lang)}: Rp {number(last.price_idr, lang)}"
-        )
+        assert visible_text(page, "#price-tip") == newest
         back = len(window) - 1 - max(k for k, r in enumerate(window) if r.price_idr is None)
         for _ in range(back):
             page.keyboard.press("ArrowLeft")
