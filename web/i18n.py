@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from web.price_texts import PRICE_TEXTS
 from web.report_texts import REPORT_TEXTS
 
 LANGS = ("id", "en")
@@ -556,6 +557,8 @@ _LOGISTICS_PLANNING: dict[str, dict[str, str]] = {
     },
 }
 for _lang, _extra in _LOGISTICS_PLANNING.items():
+    TEXTS[_lang].update(_extra)
+for _lang, _extra in PRICE_TEXTS.items():  # the prices part of /peta/logistik
     TEXTS[_lang].update(_extra)
 for _lang, _extra in REPORT_TEXTS.items():  # /lapor, /lapor/{code}, /peta/laporan
     TEXTS[_lang].update(_extra)

@@ -36,6 +36,9 @@ THRESHOLDS = (10, 15, 20, 30, 45, 60)
 LAMPUNG_BOUNDS = ((-6.0, 103.55), (-3.7, 106.0))
 """(south, west), (north, east) of the province: the citizen page's start view."""
 ISO_MINUTES = (10, 20, 30)
+PRICE_PERIODS = (30, 90, 365)
+"""Days of a price chart (ending at the newest figure of the series)."""
+PRICE_PERIOD_DEFAULT = 90
 _VIEWPORT_FOLIUM = "initial-scale=1.0, maximum-scale=1.0, user-scalable=no"
 
 
@@ -258,6 +261,27 @@ def build_citizen_page(
     )
 
 
+def _prices_panel(t: dict[str, str], available: bool) -> str:
+    """The food-price part of ``/peta/logistik``: the alert list, the chart's picker
+    (commodity, market or region, period) and the chart, drawn by ``prices.js``."""
+    if not available:
+        return f'<p class="note">{escape(t["prices_missing"])}</p>'
+    periods = [(str(d), t["price_days"].format(n=d)) for d in PRICE_PERIODS]
+    return (
+        '<div id="price-alerts" class="price-alerts" aria-live="polite"></div>'
+        '<form id="price-form" class="form lx-grid px-form" data-nosubmit>'
+        + _select("price-commodity", t["price_commodity"], [])
+        + _select("price-period", t["price_period"], periods, str(PRICE_PERIOD_DEFAULT))
+        + _select("price-place", t["price_place"], [])
+        + "</form>"
+        '<figure id="price-figure" class="price-figure">'
+        '<div id="price-chart" class="price-chart"></div>'
+        '<figcaption id="price-caption" class="price-caption" aria-live="polite">'
+        f"{escape(t['prices_loading'])}</figcaption></figure>"
+        '<p id="price-tip" class="hint price-tip"></p>'
+    )
+
+
 def build_logistics_page(
     *,
     lang: str,
@@ -280,6 +304,7 @@ def build_logistics_page(
     coms = [(c[0], _label(c, lang)) for c in commodities]
     vehs = [(v[0], _label(v, lang)) for v in vehicles]
     has = {p: p in endpoints for p in ("/logistics/plan", "/logistics/allocate", "/shipments")}
+    has_prices = "/prices" in endpoints and "/prices/latest" in endpoints
     months = [(str(i), t[f"month_{i}"]) for i in range(1, 13)]
 
     def section(key: str, title: str, inner: str, *, open_: bool = False) -> str:
@@ -344,13 +369,17 @@ def build_logistics_page(
         else f'<p class="note">{escape(t["flows_missing"])}</p>'
     )
     css = escape(versioned("app", "logistics.css", static_base=static_base))
+    # prices.js (chart, alerts, the plan's margin) before the page boots on DOMContentLoaded
+    prices_js = escape(versioned("app", "prices.js", static_base=static_base))
     body = (
         f'<link rel="stylesheet" href="{css}">'
+        f'<script src="{prices_js}"></script>'
         '<div class="lx">'
         '<form id="filter-form" class="form lx-filter" data-nosubmit>'
         + _select("commodity", t["commodity_map"], [("", t["all"]), *coms])
         + "</form>"
         + section("plan", t["plan_title"], plan, open_=True)
+        + section("prices", t["prices_title"], _prices_panel(t, has_prices), open_=True)
         + section("shipments", t["layer_shipments"], shipments, open_=True)
         + section("alloc", t["allocation_title"], allocation)
         + section(
@@ -374,6 +403,7 @@ def build_logistics_page(
                 "plan": has["/logistics/plan"],
                 "allocate": has["/logistics/allocate"],
                 "shipments": has["/shipments"],
+                "prices": has_prices,
             },
             "commodities": dict(coms),
             "vehicles": dict(vehs),

@@ -361,6 +361,7 @@
       if (feats.length) el("plan-commodity").value = feats[0].properties.commodity;
     });
 
+    if (LGEO.prices) LGEO.prices.panel(cfg);
     var ships = cfg.endpoints.shipments ? shipmentsPanel(map) : null;
     if (cfg.endpoints.allocate) flows = allocationPanel(map, filter, ferryNames);
 
@@ -384,6 +385,8 @@
         vehicle_class: el("vehicle").value,
         departure: departure.length === 16 ? departure + ":00+07:00" : departure,
       };
+      // the margin with the observed prices of the departure day (prices.js shows it)
+      if (cfg.endpoints.prices) body.price_basis = {};
       var request = cfg.endpoints.plan
         ? api("POST", "/logistics/plan", { body: body })
         : api("GET", "/route", { params: { from: lonlat(farm), to: lonlat(market), profile: "truck" } });
@@ -512,6 +515,7 @@
         LGEO.fmt(p.co2_kg !== undefined ? p.co2_kg : cost.co2_kg, 0) + " " + LGEO.esc(t("kg")) + "</li>" +
         (p.vehicles ? "<li>" + LGEO.esc(t("vehicles")) + ": " + LGEO.fmt(p.vehicles, 0) + "</li>" : "") + "</ul>";
     }
+    if (p.margin && LGEO.prices) html += LGEO.prices.marginHtml(p.margin);
     var notes = p.notes || [];
     if (notes.length) {
       html +=

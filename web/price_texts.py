@@ -1,0 +1,111 @@
+"""Texts of the food-price part of ``/peta/logistik`` (chart, alerts, plan margin), in
+Bahasa Indonesia (default) and English; merged into :data:`web.i18n.TEXTS`."""
+
+from __future__ import annotations
+
+PRICE_TEXTS: dict[str, dict[str, str]] = {
+    "id": {
+        "prices_title": "Harga pangan",
+        "prices_missing": "Harga pangan belum tersedia di server ini.",
+        "prices_none": "Belum ada data harga. Muat dengan: lampung-geo ingest prices FILE "
+        "--region 18",
+        "prices_loading": "Memuat harga…",
+        "price_commodity": "Komoditas",
+        "price_place": "Pasar / wilayah",
+        "price_period": "Periode",
+        "price_days": "{n} hari",
+        "price_axis": "Rp/{unit}",
+        "price_chart_title": "Harga {commodity}, {place}, {days} hari terakhir data",
+        "price_caption": "{commodity}, {place}, {from} – {to}: terendah {min} ({min_date}), "
+        "tertinggi {max} ({max_date}), terakhir {last} ({last_date}).",
+        "price_caption_gaps": "{n} hari tanpa angka (tanda \u201c-\u201d di sumber) "
+        "tampil sebagai celah.",
+        "price_caption_empty": "{commodity}, {place}: tidak ada angka harga dalam {days} hari "
+        "terakhir data.",
+        "price_last": "Terakhir",
+        "price_tip": "{date}: {price}",
+        "price_tip_gap": "{date}: tidak ada angka",
+        "price_tip_hint": "Arahkan atau ketuk grafik (atau tombol panah) untuk nilai per hari.",
+        "price_demo": "DEMO",
+        "price_alerts_title": "Peringatan: naik lebih dari {pct} % dalam 7 hari",
+        "price_alerts_none": "Tidak ada harga yang naik lebih dari {pct} % dalam 7 hari.",
+        "price_alert_row": "{commodity} – {place}: {price} pada {date}, naik {change} % "
+        "dari {before} ({before_date})",
+        "price_alert_show": "Lihat grafik",
+        "price_alert_mark": "naik > {pct} % dalam 7 hari",
+        "price_error": "Harga tidak bisa dimuat.",
+        "margin_title": "Margin (harga Jakarta − harga Lampung − biaya angkut)",
+        "margin_price_dest": "Harga tujuan",
+        "margin_price_origin": "Harga asal",
+        "margin_gap": "Selisih harga",
+        "margin_transport": "Biaya angkut",
+        "margin_per_kg": "Margin per {unit}",
+        "margin_per_trip": "Margin per perjalanan (1 kendaraan, {kg} kg)",
+        "margin_total": "Margin seluruh kiriman",
+        "margin_given": "diisi pengguna",
+        "margin_age": "{date}, {days} hari sebelum {as_of}",
+        "margin_age_0": "{date}, hari yang sama",
+        "margin_stale": "sudah lama",
+        "margin_unavailable": "Margin tidak bisa dihitung: {why}",
+        "margin_no_dest": "tidak ada harga tujuan pada atau sebelum {date}",
+        "margin_no_origin": "tidak ada harga asal (Lampung) pada atau sebelum {date}",
+        "margin_no_commodity": "tidak ada komoditas harga untuk {commodity}",
+        "margin_retail": "Harga panel adalah harga konsumen (eceran) di kedua ujung: "
+        "selisihnya adalah sinyal, bukan margin di tingkat petani.",
+        "margin_alert": "{place}: naik {change} % dalam 7 hari",
+        "margin_unit_note": "Harga per {unit}, dihitung sebagai per kg.",
+        "per_unit": "per {unit}",
+    },
+    "en": {
+        "prices_title": "Food prices",
+        "prices_missing": "Food prices are not available on this server yet.",
+        "prices_none": "No price data yet. Load it with: lampung-geo ingest prices FILE "
+        "--region 18",
+        "prices_loading": "Loading prices…",
+        "price_commodity": "Commodity",
+        "price_place": "Market / region",
+        "price_period": "Period",
+        "price_days": "{n} days",
+        "price_axis": "IDR/{unit}",
+        "price_chart_title": "{commodity} price, {place}, last {days} days of data",
+        "price_caption": "{commodity}, {place}, {from} – {to}: lowest {min} ({min_date}), "
+        "highest {max} ({max_date}), last {last} ({last_date}).",
+        "price_caption_gaps": "{n} days without a figure (\u201c-\u201d in the source) "
+        "show as gaps.",
+        "price_caption_empty": "{commodity}, {place}: no price figure in the last {days} days "
+        "of data.",
+        "price_last": "Last",
+        "price_tip": "{date}: {price}",
+        "price_tip_gap": "{date}: no figure",
+        "price_tip_hint": "Point at or tap the chart (or use the arrow keys) for each day's value.",
+        "price_demo": "DEMO",
+        "price_alerts_title": "Alerts: rose more than {pct} % in 7 days",
+        "price_alerts_none": "No price rose more than {pct} % in 7 days.",
+        "price_alert_row": "{commodity} – {place}: {price} on {date}, up {change} % "
+        "from {before} ({before_date})",
+        "price_alert_show": "Show chart",
+        "price_alert_mark": "up > {pct} % in 7 days",
+        "price_error": "Prices could not be loaded.",
+        "margin_title": "Margin (Jakarta price − Lampung price − transport)",
+        "margin_price_dest": "Destination price",
+        "margin_price_origin": "Origin price",
+        "margin_gap": "Price gap",
+        "margin_transport": "Transport cost",
+        "margin_per_kg": "Margin per {unit}",
+        "margin_per_trip": "Margin per trip (one vehicle, {kg} kg)",
+        "margin_total": "Margin of the whole shipment",
+        "margin_given": "given by you",
+        "margin_age": "{date}, {days} days before {as_of}",
+        "margin_age_0": "{date}, the same day",
+        "margin_stale": "stale",
+        "margin_unavailable": "No margin: {why}",
+        "margin_no_dest": "no destination price on or before {date}",
+        "margin_no_origin": "no origin (Lampung) price on or before {date}",
+        "margin_no_commodity": "no price commodity for {commodity}",
+        "margin_retail": "Panel prices are consumer (retail) prices at both ends: the gap "
+        "is a signal, not a farm-gate margin.",
+        "margin_alert": "{place}: up {change} % in 7 days",
+        "margin_unit_note": "Prices are per {unit}, counted as per kg.",
+        "per_unit": "per {unit}",
+    },
+}
