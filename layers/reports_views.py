@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from layers.errors import UnknownReferenceError
 from layers.reports import OPEN_STATUSES, STATUS_LABELS, ReportNotFoundError
 from layers.reports_lifecycle import SLA_SQL, Actor, check_scope, label, timeline
 
@@ -207,6 +208,62 @@ def photo_of(conn: Connection, report_id: int, *, thumb: bool) -> tuple[str, str
     return (str(row[2]), str(row[3])) if thumb else (str(row[0]), str(row[1]))
 
 
+def area_options(conn: Connection, *, province_code: str) -> dict[str, list[dict[str, Any]]]:
+    """The kabupaten and kecamatan of the province, for the officer queue's area filter.
+
+    Returns ``{"kabupaten": [{code, name}], "kecamatan": [{id, name, kabupaten}]}``
+    (``kabupaten``: the 4-digit BPS code of the kecamatan's kabupaten), sorted by name.
+    """
+    kab = conn.execute(
+        text(
+            "SELECT code, name FROM admin_areas WHERE level = 'kabupaten' "
+            "AND starts_with(coalesce(code, ''), :p) ORDER BY name, code"
+        ),
+        {"p": province_code},
+    ).mappings()
+    kec = conn.execute(
+        text(
+            "SELECT a.id, a.name, k.code AS kabupaten FROM admin_areas a "
+            "JOIN admin_areas k ON k.id = a.parent_id WHERE a.level = 'kecamatan' "
+            "AND k.level = 'kabupaten' AND starts_with(coalesce(k.code, ''), :p) "
+            "ORDER BY a.name, a.id"
+        ),
+        {"p": province_code},
+    ).mappings()
+    return {"kabupaten": [dict(r) for r in kab], "kecamatan": [dict(r) for r in kec]}
+
+
+def check_area_filter(
+    conn: Connection, *, kabupaten_code: str | None, kecamatan_id: int | None
+) -> None:
+    """The queue's area filter, checked in one place: a kabupaten code the database
+    holds, a kecamatan id that is a kecamatan, and (with both) a kecamatan inside that
+    kabupaten. Raises :class:`UnknownReferenceError` (422) naming ``kabupaten`` or
+    ``kecamatan_id``."""
+    if kabupaten_code is not None:
+        found = conn.execute(
+            text("SELECT 1 FROM admin_areas WHERE level = 'kabupaten' AND code = :c"),
+            {"c": kabupaten_code},
+        ).first()
+        if found is None:
+            msg = f"no kabupaten/kota has the BPS code {kabupaten_code!r}"
+            raise UnknownReferenceError(msg, field="kabupaten")
+    if kecamatan_id is not None:
+        parent = conn.execute(
+            text(
+                "SELECT k.code FROM admin_areas a LEFT JOIN admin_areas k ON k.id = a.parent_id "
+                "WHERE a.id = :i AND a.level = 'kecamatan'"
+            ),
+            {"i": kecamatan_id},
+        ).first()
+        if parent is None:
+            msg = f"no kecamatan has the id {kecamatan_id}"
+            raise UnknownReferenceError(msg, field="kecamatan_id")
+        if kabupaten_code is not None and parent[0] != kabupaten_code:
+            msg = f"kecamatan {kecamatan_id} is not in kabupaten/kota {kabupaten_code}"
+            raise UnknownReferenceError(msg, field="kecamatan_id")
+
+
 def officer_list(
     conn: Connection,
     *,
@@ -227,6 +284,7 @@ def officer_list(
     ``overdue`` true keeps reports past their response or resolution SLA (false: the
     others). Returns the page and the number matched.
     """
+    check_area_filter(conn, kabupaten_code=kabupaten_code, kecamatan_id=kecamatan_id)
     scope, params = actor.scope_sql()
     clauses = [scope]
     if status:
@@ -270,4 +328,11 @@ def officer_list(
     return out, int(matched)
 
 
-__all__ = ["citizen_view", "officer_list", "officer_view", "photo_of"]
+__all__ = [
+    "area_options",
+    "check_area_filter",
+    "citizen_view",
+    "officer_list",
+    "officer_view",
+    "photo_of",
+]

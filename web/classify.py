@@ -13,6 +13,12 @@ it (50 is in 50–70). An area without population has no class and is drawn grey
 Population (the fallback when the server offers no coverage analysis): ``< 100,000``,
 ``100,000–250,000``, ``250,000–500,000``, ``500,000–1,000,000`` and ``≥ 1,000,000``
 people, darkest for the most populous (ColorBrewer Blues).
+
+Citizen reports (the "Laporan warga" layer): reports per 10,000 people ``< 0.5``,
+``0.5–2``, ``2–5``, ``5–20`` and ``≥ 20`` (a kecamatan of 50,000 people with one report
+is at 0.2, Jakarta's JakLapor in full use is well above 20 a year); where an area of
+the map has no population, reports are counted instead: ``< 1`` (none), ``1–3``,
+``3–10``, ``10–30``, ``≥ 30``. Darkest for the most reports (ColorBrewer Purples).
 """
 
 from __future__ import annotations
@@ -91,5 +97,18 @@ POPULATION = FixedClasses(
     (100_000.0, 250_000.0, 500_000.0, 1_000_000.0),
     # Blues, light (few people) to dark (many).
     ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"),
+    "",
+)
+REPORT_RATE = FixedClasses(
+    "report_rate",
+    (0.5, 2.0, 5.0, 20.0),
+    # Purples, light (few reports per 10,000 people) to dark (many).
+    ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f"),
+    "",
+)
+REPORT_COUNT = FixedClasses(
+    "report_count",
+    (1.0, 3.0, 10.0, 30.0),
+    ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f"),
     "",
 )

@@ -18,7 +18,7 @@ import folium
 from branca.element import Element, Figure
 
 from web.assets import favicon_links, page_css, page_js, versioned
-from web.classify import COVERAGE, POPULATION
+from web.classify import COVERAGE, POPULATION, REPORT_COUNT, REPORT_RATE
 from web.i18n import DATA_ATTRIBUTION, check_lang, texts
 
 # (code, name in Bahasa Indonesia, name in English)
@@ -416,6 +416,40 @@ def build_logistics_page(
     )
 
 
+def _reports_section(
+    lang: str, t: dict[str, str], categories: Sequence[Option], *, static_base: str
+) -> str:
+    """The "Laporan warga" section of the planning page: level, category and period of
+    the reports choropleth (``web/static/planning_reports.js``), its legend and list.
+
+    Opening the section puts the reports on the map in place of the coverage; closing
+    it brings the coverage back.
+    """
+    js = escape(versioned("app", "planning_reports.js", static_base=static_base))
+    cats = [("", t["rmap_all"]), *((c[0], _label(c, lang)) for c in categories)]
+    levels = [("kecamatan", t["level_kecamatan"]), ("kabupaten", t["level_kabupaten"])]
+    return (
+        f'<script src="{js}"></script>'
+        f'<details id="sec-reports" class="pl-section"><summary>{escape(t["rmap_title"])}'
+        f'</summary><p class="hint">{escape(t["rmap_intro"])}</p>'
+        '<form id="reports-form" class="form pl-inline">'
+        + _select("r-level", t["level"], levels, "kecamatan")
+        + _select("r-category", t["rmap_category"], cats)
+        + '<div class="field"><label for="r-from">'
+        f'{escape(t["rmap_from"])}</label><input id="r-from" name="r-from" type="date"></div>'
+        '<div class="field"><label for="r-to">'
+        f'{escape(t["rmap_to"])}</label><input id="r-to" name="r-to" type="date"></div>'
+        f'<div class="buttons"><button type="submit" id="r-show">{escape(t["show"])}</button>'
+        "</div></form>"
+        '<p id="reports-msg" class="msg" role="status" aria-live="polite" hidden></p>'
+        '<div id="reports-legend" class="legend" aria-live="polite"></div>'
+        '<p id="reports-total" class="hint"></p>'
+        f'<h3 id="reports-list-title">{escape(t["rmap_list"])}</h3>'
+        '<ol id="reports-areas" class="results" aria-labelledby="reports-list-title"></ol>'
+        "</details>"
+    )
+
+
 def build_planning_page(
     *,
     lang: str,
@@ -426,11 +460,15 @@ def build_planning_page(
     static_base: str = "/static",
     endpoints: Collection[str] = (),
     thresholds: Sequence[int] = THRESHOLDS,
+    report_categories: Sequence[Option] = (),
 ) -> str:
-    """``/peta/perencanaan``: coverage choropleth, underserved ranking, proposed sites.
+    """``/peta/perencanaan``: coverage choropleth, underserved ranking, proposed sites,
+    and the citizen reports per area ("Laporan warga").
 
-    ``endpoints`` says which of ``/coverage/stats``, ``/coverage/underserved`` and
-    ``/plan/sites`` exist; without ``/coverage/stats`` the choropleth shows population.
+    ``endpoints`` says which of ``/coverage/stats``, ``/coverage/underserved``,
+    ``/plan/sites`` and ``/reports/stats`` exist; without ``/coverage/stats`` the
+    choropleth shows population. ``report_categories`` (code, name_id, name_en) fill the
+    reports layer's category filter (:func:`_reports_section`).
     Classes are fixed (:mod:`web.classify`): coverage < 50, 50–70, 70–85, 85–95 and
     ≥ 95 %, darkest for the worst areas; the legend's title gives the threshold and the
     travel mode.
@@ -439,7 +477,7 @@ def build_planning_page(
     t = texts(lang)
     cats = [(c[0], _label(c, lang)) for c in categories]
     default_cat = "puskesmas" if any(c[0] == "puskesmas" for c in cats) else cats[0][0]
-    paths = ("/coverage/stats", "/coverage/underserved", "/plan/sites")
+    paths = ("/coverage/stats", "/coverage/underserved", "/plan/sites", "/reports/stats")
     has = {p: p in endpoints for p in paths}
     counts = [(str(n), str(n)) for n in (1, 2, 3, 5, 10)]
     css = escape(versioned("app", "planning.css", static_base=static_base))
@@ -462,6 +500,11 @@ def build_planning_page(
             f'<details id="sec-compare" class="pl-section"><summary>{escape(t["compare"])}'
             '</summary><div id="compare" class="compare" aria-live="polite"></div></details>'
             if has["/coverage/stats"]
+            else ""
+        )
+        + (
+            _reports_section(lang, t, report_categories, static_base=static_base)
+            if has["/reports/stats"]
             else ""
         )
         + f'<h2 id="download-title">{escape(t["download"])}</h2>'
@@ -500,9 +543,16 @@ def build_planning_page(
                 "stats": has["/coverage/stats"],
                 "underserved": has["/coverage/underserved"],
                 "sites": has["/plan/sites"],
+                "reports": has["/reports/stats"],
             },
             "categories": dict(cats),
-            "classes": {"coverage": COVERAGE.as_config(), "population": POPULATION.as_config()},
+            "reportCategories": {c[0]: _label(c, lang) for c in report_categories},
+            "classes": {
+                "coverage": COVERAGE.as_config(),
+                "population": POPULATION.as_config(),
+                "reportRate": REPORT_RATE.as_config(),
+                "reportCount": REPORT_COUNT.as_config(),
+            },
         },
         tile_url=tile_url,
         attribution=attribution,

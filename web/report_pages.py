@@ -9,8 +9,9 @@ report categories and statuses. The browser talks to ``/reports`` and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
+from typing import Any
 
 from web.assets import versioned
 from web.i18n import check_lang, texts
@@ -207,13 +208,19 @@ def build_officer_page(
     attribution: str,
     categories: Sequence[Option],
     statuses: Sequence[Option],
+    areas: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
     api_base: str = "",
     static_base: str = "/static",
 ) -> str:
     """``/peta/laporan``: the officers' queue (API key in sessionStorage, X-API-Key).
 
-    A list and map markers filtered by status, category and overdue; a selected report
-    can be moved to one of its allowed next statuses with a public note.
+    A list and map markers filtered by status, category, area (kabupaten, then one of
+    its kecamatan) and overdue; a selected report can be moved to one of its allowed
+    next statuses with a public note, or merged into another report as its duplicate
+    (after a confirmation).
+
+    ``areas``: ``{"kabupaten": [{code, name}], "kecamatan": [{id, name, kabupaten}]}``
+    (:func:`layers.reports_views.area_options`); without it there is no area filter.
     """
     lang = check_lang(lang)
     t = texts(lang)
@@ -241,11 +248,22 @@ def build_officer_page(
         '<p id="queue-msg" class="msg" role="alert" hidden></p>'
         '<form id="filter-form" class="form rp-filter" data-nosubmit>'
         + _select(
-            "status",
+            "status-filter",
             t["officer_status"],
             [("open", t["officer_open"]), ("", t["officer_all"]), *stats],
         )
         + _select("category", t["officer_category"], [("", t["officer_all"]), *cats])
+        + (
+            _select(
+                "kabupaten",
+                t["officer_kabupaten"],
+                [("", t["officer_all_kabupaten"])]
+                + [(str(k["code"]), str(k["name"])) for k in areas.get("kabupaten", ())],
+            )
+            + _select("kecamatan", t["officer_kecamatan"], [("", t["officer_all_kecamatan"])])
+            if areas
+            else ""
+        )
         + _select("overdue", t["officer_overdue"], overdue)
         + "</form>"
         f'<h2 id="queue-title">{escape(t["officer_list"])} <span id="queue-count"></span></h2>'
@@ -264,6 +282,10 @@ def build_officer_page(
             "categories": dict(cats),
             "statuses": dict(stats),
             "openStatuses": ["diterima", "diverifikasi", "diteruskan", "ditindaklanjuti"],
+            "kecamatan": [
+                [int(k["id"]), str(k["name"]), str(k["kabupaten"])]
+                for k in (areas or {}).get("kecamatan", ())
+            ],
             "startBounds": LAMPUNG_BOUNDS,
         },
         tile_url=tile_url,

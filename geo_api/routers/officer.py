@@ -54,7 +54,7 @@ def actor_of(key: ApiKeyInfo) -> lc.Actor:
     summary="The officer queue (API key)",
     operation_id="officerReports",
     response_model=None,
-    responses=sc.docs({sc.GEOJSON: sr.OfficerReports}, 401, 403, 503),
+    responses=sc.docs({sc.GEOJSON: sr.OfficerReports}, 401, 403, 422, 503),
 )
 def queue(
     key: ViewerKey,
@@ -86,7 +86,8 @@ def queue(
 ) -> JSONResponse:
     """Reports the key covers, open ones first, oldest first, at their exact points
     (GeoJSON), with status, SLA flags and routing; filtered by status, category,
-    agency, area and overdue."""
+    agency, area and overdue. An unknown ``kabupaten`` or ``kecamatan_id``, or a kecamatan
+    outside the given kabupaten, is 422 naming the field."""
 
     def local(t: datetime | None) -> datetime | None:
         return t if t is None or t.tzinfo is not None else t.replace(tzinfo=LOCAL_TZ)

@@ -38,6 +38,7 @@ from layers.reports import (
     normalise_code,
     report_id_for_code,
 )
+from layers.reports_views import area_options
 from routing.errors import UnknownProfileError
 from routing.profiles import PROFILES
 from web.assets import FAVICON, MEDIA_TYPES, file_version, static_file
@@ -148,6 +149,7 @@ def planning_page(
             attribution=settings.web.tile_attribution,
             categories=lookup_options(conn, "categories"),
             endpoints=_endpoints(request),
+            report_categories=_report_categories(conn),
         ),
         settings,
     )
@@ -252,6 +254,7 @@ def officer_page(
             attribution=settings.web.tile_attribution,
             categories=_report_categories(conn),
             statuses=_report_statuses(),
+            areas=area_options(conn, province_code=settings.reports.province_code),
         ),
         settings,
     )

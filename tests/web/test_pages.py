@@ -154,3 +154,26 @@ def test_tile_origin() -> None:
     assert tile_origin("http://127.0.0.1:8080/t/{z}/{x}/{y}.png") == "http://127.0.0.1:8080"
     assert tile_origin("/tiles/{z}/{x}/{y}.png") is None
     assert tile_origin("") is None
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_planning_reports_section_only_with_the_stats_endpoint(lang: str) -> None:
+    common = {"lang": lang, "tile_url": TILE_URL, "attribution": ATTRIBUTION}
+    cats = [("sampah", "Sampah", "Waste"), ("banjir", "Banjir", "Flood")]
+    without = build_planning_page(**common, categories=CATS, report_categories=cats)
+    assert 'id="sec-reports"' not in without and "planning_reports.js" not in without
+    html = build_planning_page(
+        **common, categories=CATS, report_categories=cats, endpoints=("/reports/stats",)
+    )
+    assert 'id="sec-reports"' in html
+    src = re.search(r'<script src="(/static/app/planning_reports\.js\?v=[0-9a-f]{12})"', html)
+    assert src is not None
+    assert TEXTS[lang]["rmap_title"] in html
+    waste = "Sampah" if lang == "id" else "Waste"
+    assert f'<option value="sampah">{waste}</option>' in html
+    assert f'<option value="" selected>{TEXTS[lang]["rmap_all"]}</option>' in html
+    for name in ("r-level", "r-category", "r-from", "r-to"):
+        assert f'id="{name}"' in html
+    assert '"reportRate": {"kind": "report_rate", "breaks": [0.5, 2.0, 5.0, 20.0]' in html
+    assert '"reports": true' in html
+    assert set(TEXTS["id"]) == set(TEXTS["en"])  # every text in both languages

@@ -10,82 +10,22 @@ page's own code; no console error, no CSP violation, nothing asked of another ho
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from PIL import Image
 from sqlalchemy import text
 
-from geo_api.app import create_app
-from geo_api.settings import DatabaseSettings, ReportSettings, RoutingSettings, Settings
-from layers.apikeys import create_key
-from layers.db.cluster import PostgresCluster, free_port
 from layers.db.engine import make_engine
-from layers.db.migrate import upgrade
-from layers.demo import load_demo
-from tests.conftest import create_database
 from tests.web.browser import DESKTOP, PHONE, open_page, shot, wib
+from tests.web.conftest import Site
 
 pytestmark = pytest.mark.browser
 
 NOTE = "Sudah dicek petugas di lapangan, diteruskan ke Dinas PU."
 STORY = "Jalan berlubang besar di depan pasar, berbahaya untuk motor malam hari."
-
-
-@dataclass
-class Site:
-    url: str
-    key: str
-    db: str
-    point: tuple[float, float]
-
-
-@pytest.fixture(scope="module")
-def site(
-    pg_cluster: PostgresCluster, demo_graph_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Site]:
-    """The demo in a database of its own (reports are written), served by uvicorn."""
-    db = create_database(pg_cluster, "web_reports")
-    engine = make_engine(db)
-    upgrade(engine)
-    with engine.connect() as conn:
-        load_demo(conn)
-    with engine.begin() as conn:
-        key, _ = create_key(conn, role="planner", name="verifikator")
-        lon, lat = conn.execute(
-            text(
-                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(a.geom) AS p FROM "
-                "admin_areas a JOIN admin_areas k ON k.id = a.parent_id WHERE "
-                "a.level = 'kecamatan' AND k.code = '1871' ORDER BY a.id LIMIT 1) s"
-            )
-        ).one()
-    engine.dispose()
-    settings = Settings(
-        database=DatabaseSettings(database_url=db),
-        routing=RoutingSettings(graph_dir=demo_graph_dir),
-        reports=ReportSettings(photo_dir=tmp_path_factory.mktemp("photos")),
-    )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, name="uvicorn-web-reports", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the reports test server did not start")
-        time.sleep(0.05)
-    yield Site(f"http://127.0.0.1:{port}", key, db, (float(lon), float(lat)))
-    server.should_exit = True
-    thread.join(timeout=15)
 
 
 def tap(page: Any, lon: float, lat: float) -> None:
@@ -185,7 +125,9 @@ def test_citizen_reports_officer_moves_citizen_sees_step(
         page.locator(f"#queue button[data-id='{made['id']}']").click()
         page.wait_for_selector("#next-status")
         options = page.locator("#next-status option").evaluate_all("els => els.map(e => e.value)")
-        assert options == ["diverifikasi", "ditolak", "duplikat"]  # the lifecycle's next steps
+        # the lifecycle's next steps; Duplikat is the merge box's (with a confirmation)
+        assert options == ["diverifikasi", "ditolak"]
+        assert page.locator("#merge-box").is_visible()
         page.locator("#next-status").select_option("diverifikasi")
         page.locator("#step-note").fill(NOTE)
         with page.expect_response(lambda r: r.url.endswith("/events")) as step:

@@ -114,8 +114,9 @@ def test_status_page_carries_the_code_escaped() -> None:
 def test_officer_page_has_sign_in_and_filters() -> None:
     html = build("officer", "en")
     assert 'id="api-key"' in html and 'type="password"' in html
-    for select in ("status", "category", "overdue"):
+    for select in ("status-filter", "category", "overdue"):
         assert f'<select id="{select}"' in html
+    assert html.count('id="status"') == 1  # the panel's status line only, not a select
     assert '<option value="true">Overdue</option>' in html
     assert config(html)["openStatuses"] == [
         "diterima", "diverifikasi", "diteruskan", "ditindaklanjuti"
@@ -129,3 +130,23 @@ def test_texts_complete_in_both_languages() -> None:
     for lang in ("id", "en"):
         for key, value in REPORT_TEXTS[lang].items():
             assert TEXTS[lang][key] == value  # merged, not overridden by another page
+
+
+def test_officer_page_area_filter() -> None:
+    areas = {
+        "kabupaten": [{"code": "1871", "name": "Kota Bandar Lampung"}],
+        "kecamatan": [{"id": 7, "name": "Sukarame", "kabupaten": "1871"}],
+    }
+    html = build_officer_page(
+        lang="id",
+        tile_url=TILE_URL,
+        attribution=ATTRIBUTION,
+        categories=CATS,
+        statuses=STATUSES,
+        areas=areas,
+    )
+    assert '<option value="1871">Kota Bandar Lampung</option>' in html
+    assert '<select id="kecamatan" name="kecamatan">' in html
+    assert config(html)["kecamatan"] == [[7, "Sukarame", "1871"]]
+    plain = build("officer", "id")
+    assert 'id="kabupaten"' not in plain and config(plain)["kecamatan"] == []

@@ -1,8 +1,10 @@
 /* lampung-geo /peta/laporan: the officers' queue of citizen reports.
  * Sign in with an API key (kept in sessionStorage for this tab only, sent as the
  * X-API-Key header, never in a URL); list and map the reports the key covers,
- * filtered by status, category and overdue; select one and move it to one of its
- * allowed next statuses (from /reports/categories) with a public note. */
+ * filtered by status, category, area (kabupaten, then one of its kecamatan) and
+ * overdue; select one and move it to one of its allowed next statuses (from
+ * /reports/categories) with a public note, or merge it into another open report as
+ * its duplicate (a confirmation first; the list refreshes after). */
 (function () {
   "use strict";
   var LGEO = window.LGEO;
@@ -92,12 +94,14 @@
     function list() {
       if (!state.key) return Promise.resolve();
       var params = { limit: 200 };
-      var status = el("status").value;
+      var status = el("status-filter").value;
       var qs = new URLSearchParams();
       if (status === "open") cfg.openStatuses.forEach(function (s) { qs.append("status", s); });
       else if (status) qs.append("status", status);
       if (el("category").value) qs.set("category", el("category").value);
       if (el("overdue").value) qs.set("overdue", el("overdue").value);
+      if (el("kabupaten") && el("kabupaten").value) qs.set("kabupaten", el("kabupaten").value);
+      if (el("kecamatan") && el("kecamatan").value) qs.set("kecamatan_id", el("kecamatan").value);
       qs.set("limit", String(params.limit));
       var mine = ++state.seq;
       return keyed("GET", "/officer/reports?" + qs.toString()).then(function (fc) {
@@ -145,7 +149,11 @@
     function select(id) {
       state.selected = id;
       return keyed("GET", "/officer/reports/" + id).then(function (r) {
-        var next = state.next[r.status] || [];
+        var allNext = state.next[r.status] || [];
+        var canMerge = allNext.indexOf("duplikat") >= 0;
+        var next = allNext.filter(function (s) {
+          return s !== "duplikat"; // merged with the merge box below, after a confirmation
+        });
         var events = (r.timeline || [])
           .map(function (e) {
             return (
@@ -165,8 +173,6 @@
             next.map(function (s) {
               return '<option value="' + LGEO.esc(s) + '">' + LGEO.esc(label(s)) + "</option>";
             }).join("") + "</select></div>" +
-            '<div class="field" id="dup-field" hidden><label for="duplicate-of">' + LGEO.esc(t("officer_duplicate_of")) +
-            '</label><input id="duplicate-of" type="number" min="1" inputmode="numeric"></div>' +
             '<div class="field"><label for="step-note">' + LGEO.esc(t("officer_note")) +
             '</label><textarea id="step-note" rows="3" maxlength="2000"></textarea></div>' +
             '<div class="buttons"><button type="submit" id="step-save">' + LGEO.esc(t("officer_save")) + "</button></div></form>"
@@ -180,14 +186,11 @@
           LGEO.esc([r.desa, r.kecamatan, r.kabupaten].filter(Boolean).join(", ")) + " · " +
           LGEO.esc([r.agency && r.agency.name, r.office].filter(Boolean).join(" — ")) + "</p>" +
           (contacts ? "<h4>" + LGEO.esc(t("officer_contacts")) + "</h4><ul>" + contacts + "</ul>" : "") +
-          '<ol class="rp-timeline">' + events + "</ol>" + form;
+          '<ol class="rp-timeline">' + events + "</ol>" + form + (canMerge ? mergeBox(r) : "");
         det.hidden = false;
         if (r.location) map.setView([r.location.lat, r.location.lon], Math.max(map.getZoom(), 14), { animate: false });
         var stepForm = el("step-form");
         if (stepForm) {
-          el("next-status").addEventListener("change", function () {
-            el("dup-field").hidden = el("next-status").value !== "duplikat";
-          });
           stepForm.addEventListener("submit", function (ev) {
             ev.preventDefault();
             var to = el("next-status").value;
@@ -199,7 +202,6 @@
               el("step-note").focus();
               return;
             }
-            if (to === "duplikat") body.duplicate_of = Number(el("duplicate-of").value);
             el("step-save").disabled = true;
             keyed("POST", "/officer/reports/" + r.id + "/events", {
               headers: { "Content-Type": "application/json" },
@@ -218,7 +220,100 @@
             );
           });
         }
+        if (canMerge) wireMerge(r);
       }, failed);
+    }
+
+    /* Merge as a duplicate: the original's number, a confirmation, then the step. */
+    function mergeBox(r) {
+      return (
+        '<section id="merge-box" class="rp-merge" aria-labelledby="merge-title"><h3 id="merge-title">' +
+        LGEO.esc(t("officer_merge")) + '</h3><p class="hint">' + LGEO.esc(t("officer_merge_hint")) + "</p>" +
+        '<div class="field"><label for="merge-target">' + LGEO.esc(t("officer_merge_target")) +
+        '</label><input id="merge-target" type="number" min="1" step="1" inputmode="numeric"></div>' +
+        '<div class="buttons"><button type="button" id="merge-check" class="secondary">' +
+        LGEO.esc(t("officer_merge_check")) + "</button></div>" +
+        '<p id="merge-msg" class="msg" role="alert" hidden></p>' +
+        '<div id="merge-confirm" class="rp-confirm" role="alertdialog" aria-labelledby="merge-question" hidden>' +
+        '<p id="merge-question"></p><div class="buttons"><button type="button" id="merge-yes">' +
+        LGEO.esc(t("officer_merge_yes")) + '</button> <button type="button" id="merge-no" class="secondary">' +
+        LGEO.esc(t("officer_merge_no")) + "</button></div></div></section>"
+      );
+    }
+
+    function mergeError(err, target) {
+      if (err.status === 401) return failed(err); // signed out, said at the top
+      var text;
+      if (err.status === 403) text = t("err_403_merge");
+      else if (err.status === 409) text = t("err_409_merge");
+      else text = RP.message(err);
+      RP.show(el("merge-msg"), text, "error");
+      if (err.status === 409) list();
+      return target;
+    }
+
+    function wireMerge(r) {
+      var box = el("merge-confirm");
+      var mmsg = el("merge-msg");
+      var target = null;
+      el("merge-check").addEventListener("click", function () {
+        var raw = el("merge-target").value.trim();
+        target = Number(raw);
+        RP.show(mmsg, "", "");
+        if (!raw || !(target >= 1) || Math.floor(target) !== target) {
+          RP.show(mmsg, t("officer_merge_target_missing"), "error");
+          el("merge-target").focus();
+          return;
+        }
+        if (target === r.id) {
+          RP.show(mmsg, t("officer_merge_self"), "error");
+          el("merge-target").focus();
+          return;
+        }
+        el("merge-question").textContent = t("officer_merge_confirm", { id: r.id, target: target });
+        box.hidden = false;
+        el("merge-yes").focus();
+      });
+      el("merge-no").addEventListener("click", function () {
+        box.hidden = true;
+        el("merge-check").focus();
+      });
+      el("merge-yes").addEventListener("click", function () {
+        el("merge-yes").disabled = true;
+        keyed("POST", "/officer/reports/" + r.id + "/events", {
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ status: "duplikat", duplicate_of: target }),
+        }).then(
+          function () {
+            RP.show(msg, t("officer_merged", { id: r.id, target: target }), "ok");
+            list();
+            select(r.id);
+          },
+          function (err) {
+            el("merge-yes").disabled = false;
+            box.hidden = true;
+            mergeError(err, target);
+          }
+        );
+      });
+    }
+
+    /* The kecamatan of the chosen kabupaten (from the page's config); none: all. */
+    function fillKecamatan() {
+      var sel = el("kecamatan");
+      if (!sel) return;
+      var kab = el("kabupaten").value;
+      var opts = (cfg.kecamatan || []).filter(function (k) {
+        return k[2] === kab;
+      });
+      sel.innerHTML =
+        '<option value="">' + LGEO.esc(t("officer_all_kecamatan")) + "</option>" +
+        opts
+          .map(function (k) {
+            return '<option value="' + k[0] + '">' + LGEO.esc(k[1]) + "</option>";
+          })
+          .join("");
+      sel.disabled = !kab;
     }
 
     el("signin-form").addEventListener("submit", function (ev) {
@@ -230,7 +325,12 @@
       signOut();
       el("api-key").focus();
     });
-    ["status", "category", "overdue"].forEach(function (id) {
+    if (el("kabupaten")) {
+      fillKecamatan();
+      el("kabupaten").addEventListener("change", fillKecamatan);
+    }
+    ["status-filter", "category", "overdue", "kabupaten", "kecamatan"].forEach(function (id) {
+      if (!el(id)) return;
       el(id).addEventListener("change", function () {
         if (state.key) list();
       });

@@ -432,5 +432,7 @@
     if (el("sec-compare")) el("sec-compare").addEventListener("toggle", compare);
     LGEO.planning = { load: load, current: function () { return current; } };
     load();
+    // the "Laporan warga" layer (web/static/planning_reports.js, when the API has it)
+    if (LGEO.planningReports) LGEO.planningReports(map, cfg, { coverage: areas });
   };
 })();
