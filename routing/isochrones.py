@@ -421,24 +421,35 @@ def _grid_bands(
         if previous is not None:
             raster.nest(previous, dist)
         budget.check()
-        cumulative = raster.cumulative_polygon(dist, grid, level=access_m)
         if previous is not None:
             band = raster.band_polygon(dist, previous, grid, level=access_m)
         else:
-            band = cumulative
+            band = raster.cumulative_polygon(dist, grid, level=access_m)
         budget.check()
+        band_ll = pe.to_lonlat(band, exact=False)
         out.append(
             Band(
                 minutes=m,
                 from_minutes=prev_min,
-                band=pe.to_lonlat(band, exact=False),
+                band=band_ll,
                 area_km2=float(band.area) / 1e6,
                 road_km=road_km,
-                make_cumulative=functools.partial(pe.to_lonlat, cumulative, exact=False),
+                # the API sends bands only: the cumulative polygon is contoured on use
+                make_cumulative=(
+                    functools.partial(_grid_cumulative, pe, dist, grid, access_m)
+                    if previous is not None
+                    else functools.partial(_same, band_ll)
+                ),
             )
         )
         previous, prev_min = dist, m
     return out
+
+
+def _grid_cumulative(
+    pe: ProjectedEdges, dist: raster.DistanceField, grid: raster.Grid, level: float
+) -> BaseGeometry:
+    return pe.to_lonlat(raster.cumulative_polygon(dist, grid, level=level), exact=False)
 
 
 def _exact_bands(
