@@ -51,15 +51,20 @@ DEFINITIONS = {
 }
 _METRICS = """
     count(*) AS count,
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY resp_h) AS median_response_h,
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY res_h) AS median_resolution_h,
-    count(*) FILTER (WHERE resp_known) AS response_known,
-    count(*) FILTER (WHERE resp_in) AS response_in,
-    count(*) FILTER (WHERE res_known) AS resolution_known,
-    count(*) FILTER (WHERE res_in) AS resolution_in,
-    count(*) FILTER (WHERE is_open) AS open,
-    count(*) FILTER (WHERE is_overdue) AS overdue
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY f.response_h) AS median_response_h,
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY f.resolution_h) AS median_resolution_h,
+    count(*) FILTER (WHERE f.responded OR now() > f.response_due) AS response_known,
+    count(*) FILTER (WHERE f.response_in) AS response_in,
+    count(*) FILTER (WHERE NOT f.rejected
+        AND (f.resolved OR (NOT f.closed AND now() > f.resolution_due))) AS resolution_known,
+    count(*) FILTER (WHERE f.resolution_in) AS resolution_in,
+    count(*) FILTER (WHERE f.is_open) AS open,
+    count(*) FILTER (WHERE NOT f.closed AND ((NOT f.responded AND now() > f.response_due)
+        OR now() > f.resolution_due)) AS overdue
 """
+"""The figures of one group, over ``report_facts f``. The hours and the *within SLA*
+flags are stored per report (fixed by its events); what depends on the clock — an
+unanswered report passing its deadline — is decided here, against ``now()``."""
 
 
 STATS_WORK_MEM = "64MB"
@@ -92,19 +97,20 @@ class StatsQuery:
 
 
 def _filters(q: StatsQuery) -> tuple[str, dict[str, Any]]:
-    clauses: list[str] = ["st.status <> 'duplikat'"]
+    """The WHERE clause on ``report_facts f`` (duplicates never counted)."""
+    clauses: list[str] = ["f.counted"]
     params: dict[str, Any] = {}
     if q.date_from is not None:
-        clauses.append("r.submitted_at >= :from_")
+        clauses.append("f.submitted_at >= :from_")
         params["from_"] = q.date_from
     if q.date_to is not None:
-        clauses.append("r.submitted_at < :to_")
+        clauses.append("f.submitted_at < :to_")
         params["to_"] = q.date_to
     if q.category is not None:
-        clauses.append("r.category = :category")
+        clauses.append("f.category = :category")
         params["category"] = q.category
     if q.kabupaten_code is not None:
-        clauses.append("r.kabupaten_code = :kab")
+        clauses.append("f.kabupaten_code = :kab")
         params["kab"] = q.kabupaten_code
     return " AND ".join(clauses), params
 
@@ -165,33 +171,15 @@ def report_stats(conn: Connection, q: StatsQuery, *, province_code: str) -> dict
     where, params = _filters(q)
     column = LEVEL_COLUMNS[q.level]
     sql = f"""
-        WITH x AS (
-            SELECT r.{column} AS area_id, r.category,
-                   extract(epoch FROM st.first_response_at - r.submitted_at) / 3600 AS resp_h,
-                   extract(epoch FROM st.resolved_at - r.submitted_at) / 3600 AS res_h,
-                   (st.first_response_at IS NOT NULL OR now() > r.submitted_at + rd) AS resp_known,
-                   (st.first_response_at <= r.submitted_at + rd) AS resp_in,
-                   (st.status <> 'ditolak' AND (st.resolved_at IS NOT NULL
-                       OR (st.closed_at IS NULL AND now() > r.submitted_at + sd))) AS res_known,
-                   (st.resolved_at <= r.submitted_at + sd) AS res_in,
-                   (st.status = ANY(:open)) AS is_open,
-                   (st.closed_at IS NULL AND ((st.first_response_at IS NULL
-                        AND now() > r.submitted_at + rd) OR now() > r.submitted_at + sd))
-                       AS is_overdue
-            FROM reports r
-            JOIN report_state st ON st.report_id = r.id
-            JOIN (SELECT code, sla_response_h * interval '1 hour' AS rd,
-                         sla_resolution_h * interval '1 hour' AS sd
-                  FROM report_categories) c ON c.code = r.category
-            WHERE {where}
-        )
-        SELECT area_id, category, GROUPING(area_id) AS g_area, GROUPING(category) AS g_cat,
-               {_METRICS}
-        FROM x GROUP BY GROUPING SETS ((area_id, category), (area_id), ())
+        SELECT f.{column} AS area_id, f.category, GROUPING(f.{column}) AS g_area,
+               GROUPING(f.category) AS g_cat, {_METRICS}
+        FROM report_facts f
+        WHERE {where}
+        GROUP BY GROUPING SETS ((f.{column}, f.category), (f.{column}), ())
     """
     # the medians sort every counted report: in memory, not in temp files (this query only)
     conn.execute(text("SELECT set_config('work_mem', :wm, true)"), {"wm": STATS_WORK_MEM})
-    result = conn.execute(text(sql), params | {"open": list(OPEN_STATUSES)}).mappings().all()
+    result = conn.execute(text(sql), params).mappings().all()
     areas = _areas(conn, q.level, province_code, q.kabupaten_code)
     by_id = {a["id"]: a for a in areas}
     cells: dict[Any, list[Any]] = {}
