@@ -26,11 +26,9 @@ from datetime import datetime
 from typing import Any
 
 import h3
-import h3.api.basic_int as h3i
 from sqlalchemy import Connection, text
 
 from layers.errors import InvalidParameterError
-from layers.reports import OPEN_STATUSES
 
 LEVEL_COLUMNS = {"kabupaten": "kabupaten_id", "kecamatan": "kecamatan_id", "desa": "desa_id"}
 DEFINITIONS = {
@@ -243,6 +241,22 @@ def stats_rows(stats: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def h3_parent_sql(column: str, resolution: int) -> tuple[str, dict[str, int]]:
+    """SQL for the parent at ``resolution`` of the resolution-9 H3 cells in ``column``.
+
+    An H3 cell index keeps its resolution in bits 52-55 and one 3-bit digit per
+    resolution below it, unused digits set to 7; the parent is the same index with the
+    resolution field replaced and the digits finer than ``resolution`` set to 7 (the
+    H3 ``cellToParent`` rule). Returns the expression and its bound parameters.
+    """
+    params = {
+        "h3_clear": ~(15 << 52),
+        "h3_res": resolution << 52,
+        "h3_fill": (1 << (3 * (15 - resolution))) - 1,
+    }
+    return f"(({column} & :h3_clear) | :h3_res | :h3_fill)", params
+
+
 def hotspots(
     conn: Connection,
     *,
@@ -256,34 +270,33 @@ def hotspots(
 ) -> list[dict[str, Any]]:
     """H3 cells (resolution 5-9) by number of reports, most first, as GeoJSON features.
 
-    Counted in PostGIS per resolution-9 cell (stored with each report), then summed to
-    the parent cells in Python. Duplicates are left out, as in the statistics.
+    Counted in PostGIS: each report's resolution-9 cell (stored at submission) is turned
+    into its parent cell by bit arithmetic on the H3 index (:func:`h3_parent_sql`), so
+    the database groups, ranks and cuts to ``limit``; only the cells returned reach
+    Python. Duplicates are left out, as in the statistics. Ties are ranked by open
+    reports, then by cell index (both descending).
     """
     if not 5 <= resolution <= 9:
         msg = f"resolution must be 5-9, got {resolution}"
         raise InvalidParameterError(msg, field="resolution")
     where, params = _filters(StatsQuery(date_from=date_from, date_to=date_to, category=category))
     if only_open:
-        where += " AND st.status = ANY(:open)"
-        params["open"] = list(OPEN_STATUSES)
+        where += " AND f.is_open"
+    parent, bits = h3_parent_sql("f.h3_9", resolution)
     rows = conn.execute(
         text(
-            "SELECT r.h3_9, count(*) AS n, count(*) FILTER (WHERE st.status = ANY(:o)) AS n_open "
-            "FROM reports r JOIN report_state st ON st.report_id = r.id "
-            f"WHERE {where} GROUP BY r.h3_9"
+            f"WITH g AS (SELECT {parent} AS cell, count(*) AS n, "
+            "count(*) FILTER (WHERE f.is_open) AS n_open "
+            f"FROM report_facts f WHERE {where} GROUP BY 1) "
+            "SELECT cell, n, n_open, (SELECT sum(n) FROM g) AS total FROM g "
+            "WHERE n >= :min_count ORDER BY n DESC, n_open DESC, cell DESC LIMIT :limit"
         ),
-        params | {"o": list(OPEN_STATUSES)},
+        params | bits | {"min_count": min_count, "limit": limit},
     ).all()
-    counts: dict[int, list[int]] = {}
-    for cell, n, n_open in rows:
-        parent = int(cell) if resolution == 9 else h3i.cell_to_parent(int(cell), resolution)
-        acc = counts.setdefault(int(parent), [0, 0])
-        acc[0] += int(n)
-        acc[1] += int(n_open)
-    total = sum(n for n, _ in counts.values())
-    ranked = sorted(((n, o, c) for c, (n, o) in counts.items() if n >= min_count), reverse=True)
+    total = int(rows[0][3]) if rows else 0
+    ranked = [(int(n), int(n_open), int(cell)) for cell, n, n_open, _ in rows]
     features = []
-    for rank, (n, n_open, cell) in enumerate(ranked[:limit], start=1):
+    for rank, (n, n_open, cell) in enumerate(ranked, start=1):
         cell_s = h3.int_to_str(cell)
         ring = [[round(lon, 6), round(lat, 6)] for lat, lon in h3.cell_to_boundary(cell_s)]
         features.append(
@@ -396,6 +409,7 @@ __all__ = [
     "export_csv",
     "export_gpkg",
     "export_rows",
+    "h3_parent_sql",
     "hotspots",
     "report_stats",
     "stats_rows",
