@@ -47,22 +47,29 @@ DEFINITIONS = {
     "open": "reports not yet Selesai, Ditolak or Duplikat",
     "overdue": "open reports past their response or resolution SLA now",
 }
-_METRICS = """
-    count(*) AS count,
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY f.response_h) AS median_response_h,
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY f.resolution_h) AS median_resolution_h,
-    count(*) FILTER (WHERE f.responded OR now() > f.response_due) AS response_known,
-    count(*) FILTER (WHERE f.response_in) AS response_in,
-    count(*) FILTER (WHERE NOT f.rejected
-        AND (f.resolved OR (NOT f.closed AND now() > f.resolution_due))) AS resolution_known,
-    count(*) FILTER (WHERE f.resolution_in) AS resolution_in,
-    count(*) FILTER (WHERE f.is_open) AS open,
-    count(*) FILTER (WHERE NOT f.closed AND ((NOT f.responded AND now() > f.response_due)
+_FLAGS = """
+    f.response_h, f.resolution_h, f.response_in, f.resolution_in, f.is_open,
+    (f.responded OR now() > f.response_due) AS response_known,
+    (NOT f.rejected AND (f.resolved OR (NOT f.closed AND now() > f.resolution_due)))
+        AS resolution_known,
+    (NOT f.closed AND ((NOT f.responded AND now() > f.response_due)
         OR now() > f.resolution_due)) AS overdue
 """
-"""The figures of one group, over ``report_facts f``. The hours and the *within SLA*
-flags are stored per report (fixed by its events); what depends on the clock — an
-unanswered report passing its deadline — is decided here, against ``now()``."""
+"""Per report, over ``report_facts f``: the hours and the *within SLA* flags are stored
+(fixed by its events); what depends on the clock — an unanswered report passing its
+deadline — is decided here, against ``now()``, once per report."""
+_METRICS = """
+    count(*) AS count,
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY x.response_h) AS median_response_h,
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY x.resolution_h) AS median_resolution_h,
+    count(*) FILTER (WHERE x.response_known) AS response_known,
+    count(*) FILTER (WHERE x.response_in) AS response_in,
+    count(*) FILTER (WHERE x.resolution_known) AS resolution_known,
+    count(*) FILTER (WHERE x.resolution_in) AS resolution_in,
+    count(*) FILTER (WHERE x.is_open) AS open,
+    count(*) FILTER (WHERE x.overdue) AS overdue
+"""
+"""The figures of one group, over the rows of :data:`_FLAGS` (``x``)."""
 
 
 STATS_WORK_MEM = "64MB"
@@ -168,12 +175,14 @@ def report_stats(conn: Connection, q: StatsQuery, *, province_code: str) -> dict
         raise InvalidParameterError(msg, field="level")
     where, params = _filters(q)
     column = LEVEL_COLUMNS[q.level]
+    # the category compared bytewise ("C"): grouping needs equality only, and the
+    # categories are put in order below
     sql = f"""
-        SELECT f.{column} AS area_id, f.category, GROUPING(f.{column}) AS g_area,
-               GROUPING(f.category) AS g_cat, {_METRICS}
-        FROM report_facts f
-        WHERE {where}
-        GROUP BY GROUPING SETS ((f.{column}, f.category), (f.{column}), ())
+        SELECT x.area_id, x.category, GROUPING(x.area_id) AS g_area,
+               GROUPING(x.category) AS g_cat, {_METRICS}
+        FROM (SELECT f.{column} AS area_id, f.category COLLATE "C" AS category, {_FLAGS}
+              FROM report_facts f WHERE {where}) x
+        GROUP BY GROUPING SETS ((x.area_id, x.category), (x.area_id), ())
     """
     # the medians sort every counted report: in memory, not in temp files (this query only)
     conn.execute(text("SELECT set_config('work_mem', :wm, true)"), {"wm": STATS_WORK_MEM})
