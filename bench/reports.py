@@ -5,7 +5,8 @@ Starts a private PostGIS cluster in a temp folder (or uses ``--database-url``),
 migrates it, loads the DEMO data, builds the demo road graphs, adds one office per
 agency in every kabupaten/kota (so each submission is routed by travel time), loads
 ``--reports`` synthetic reports spread over the kecamatan of Lampung (random
-categories, statuses, response and resolution times over a year), serves the API
+categories, statuses, response and resolution times over a year; their
+``report_facts`` rows are made by the triggers of migration 0007), serves the API
 with uvicorn and times, on one keep-alive connection:
 
 * ``submit``: ``--requests`` ``POST /reports`` without a photo at random points in
@@ -162,7 +163,7 @@ def prepare(url: str, graph_dir: Path, *, reports: int, seed: int) -> dict[str, 
                     rows[start : start + 10_000],
                 )
             conn.execute(text(_STATE))
-            conn.execute(text("ANALYZE reports; ANALYZE report_state"))
+            conn.execute(text("ANALYZE reports; ANALYZE report_state; ANALYZE report_facts"))
             pg = conn.execute(text("SELECT current_setting('server_version')")).scalar_one()
     finally:
         engine.dispose()

@@ -26,11 +26,9 @@ from datetime import datetime
 from typing import Any
 
 import h3
-import h3.api.basic_int as h3i
 from sqlalchemy import Connection, text
 
 from layers.errors import InvalidParameterError
-from layers.reports import OPEN_STATUSES
 
 LEVEL_COLUMNS = {"kabupaten": "kabupaten_id", "kecamatan": "kecamatan_id", "desa": "desa_id"}
 DEFINITIONS = {
@@ -49,17 +47,29 @@ DEFINITIONS = {
     "open": "reports not yet Selesai, Ditolak or Duplikat",
     "overdue": "open reports past their response or resolution SLA now",
 }
+_FLAGS = """
+    f.response_h, f.resolution_h, f.response_in, f.resolution_in, f.is_open,
+    (f.responded OR now() > f.response_due) AS response_known,
+    (NOT f.rejected AND (f.resolved OR (NOT f.closed AND now() > f.resolution_due)))
+        AS resolution_known,
+    (NOT f.closed AND ((NOT f.responded AND now() > f.response_due)
+        OR now() > f.resolution_due)) AS overdue
+"""
+"""Per report, over ``report_facts f``: the hours and the *within SLA* flags are stored
+(fixed by its events); what depends on the clock — an unanswered report passing its
+deadline — is decided here, against ``now()``, once per report."""
 _METRICS = """
     count(*) AS count,
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY resp_h) AS median_response_h,
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY res_h) AS median_resolution_h,
-    count(*) FILTER (WHERE resp_known) AS response_known,
-    count(*) FILTER (WHERE resp_in) AS response_in,
-    count(*) FILTER (WHERE res_known) AS resolution_known,
-    count(*) FILTER (WHERE res_in) AS resolution_in,
-    count(*) FILTER (WHERE is_open) AS open,
-    count(*) FILTER (WHERE is_overdue) AS overdue
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY x.response_h) AS median_response_h,
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY x.resolution_h) AS median_resolution_h,
+    count(*) FILTER (WHERE x.response_known) AS response_known,
+    count(*) FILTER (WHERE x.response_in) AS response_in,
+    count(*) FILTER (WHERE x.resolution_known) AS resolution_known,
+    count(*) FILTER (WHERE x.resolution_in) AS resolution_in,
+    count(*) FILTER (WHERE x.is_open) AS open,
+    count(*) FILTER (WHERE x.overdue) AS overdue
 """
+"""The figures of one group, over the rows of :data:`_FLAGS` (``x``)."""
 
 
 STATS_WORK_MEM = "64MB"
@@ -92,19 +102,20 @@ class StatsQuery:
 
 
 def _filters(q: StatsQuery) -> tuple[str, dict[str, Any]]:
-    clauses: list[str] = ["st.status <> 'duplikat'"]
+    """The WHERE clause on ``report_facts f`` (duplicates never counted)."""
+    clauses: list[str] = ["f.counted"]
     params: dict[str, Any] = {}
     if q.date_from is not None:
-        clauses.append("r.submitted_at >= :from_")
+        clauses.append("f.submitted_at >= :from_")
         params["from_"] = q.date_from
     if q.date_to is not None:
-        clauses.append("r.submitted_at < :to_")
+        clauses.append("f.submitted_at < :to_")
         params["to_"] = q.date_to
     if q.category is not None:
-        clauses.append("r.category = :category")
+        clauses.append("f.category = :category")
         params["category"] = q.category
     if q.kabupaten_code is not None:
-        clauses.append("r.kabupaten_code = :kab")
+        clauses.append("f.kabupaten_code = :kab")
         params["kab"] = q.kabupaten_code
     return " AND ".join(clauses), params
 
@@ -164,34 +175,18 @@ def report_stats(conn: Connection, q: StatsQuery, *, province_code: str) -> dict
         raise InvalidParameterError(msg, field="level")
     where, params = _filters(q)
     column = LEVEL_COLUMNS[q.level]
+    # the category compared bytewise ("C"): grouping needs equality only, and the
+    # categories are put in order below
     sql = f"""
-        WITH x AS (
-            SELECT r.{column} AS area_id, r.category,
-                   extract(epoch FROM st.first_response_at - r.submitted_at) / 3600 AS resp_h,
-                   extract(epoch FROM st.resolved_at - r.submitted_at) / 3600 AS res_h,
-                   (st.first_response_at IS NOT NULL OR now() > r.submitted_at + rd) AS resp_known,
-                   (st.first_response_at <= r.submitted_at + rd) AS resp_in,
-                   (st.status <> 'ditolak' AND (st.resolved_at IS NOT NULL
-                       OR (st.closed_at IS NULL AND now() > r.submitted_at + sd))) AS res_known,
-                   (st.resolved_at <= r.submitted_at + sd) AS res_in,
-                   (st.status = ANY(:open)) AS is_open,
-                   (st.closed_at IS NULL AND ((st.first_response_at IS NULL
-                        AND now() > r.submitted_at + rd) OR now() > r.submitted_at + sd))
-                       AS is_overdue
-            FROM reports r
-            JOIN report_state st ON st.report_id = r.id
-            JOIN (SELECT code, sla_response_h * interval '1 hour' AS rd,
-                         sla_resolution_h * interval '1 hour' AS sd
-                  FROM report_categories) c ON c.code = r.category
-            WHERE {where}
-        )
-        SELECT area_id, category, GROUPING(area_id) AS g_area, GROUPING(category) AS g_cat,
-               {_METRICS}
-        FROM x GROUP BY GROUPING SETS ((area_id, category), (area_id), ())
+        SELECT x.area_id, x.category, GROUPING(x.area_id) AS g_area,
+               GROUPING(x.category) AS g_cat, {_METRICS}
+        FROM (SELECT f.{column} AS area_id, f.category COLLATE "C" AS category, {_FLAGS}
+              FROM report_facts f WHERE {where}) x
+        GROUP BY GROUPING SETS ((x.area_id, x.category), (x.area_id), ())
     """
     # the medians sort every counted report: in memory, not in temp files (this query only)
     conn.execute(text("SELECT set_config('work_mem', :wm, true)"), {"wm": STATS_WORK_MEM})
-    result = conn.execute(text(sql), params | {"open": list(OPEN_STATUSES)}).mappings().all()
+    result = conn.execute(text(sql), params).mappings().all()
     areas = _areas(conn, q.level, province_code, q.kabupaten_code)
     by_id = {a["id"]: a for a in areas}
     cells: dict[Any, list[Any]] = {}
@@ -255,6 +250,22 @@ def stats_rows(stats: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def h3_parent_sql(column: str, resolution: int) -> tuple[str, dict[str, int]]:
+    """SQL for the parent at ``resolution`` of the resolution-9 H3 cells in ``column``.
+
+    An H3 cell index keeps its resolution in bits 52-55 and one 3-bit digit per
+    resolution below it, unused digits set to 7; the parent is the same index with the
+    resolution field replaced and the digits finer than ``resolution`` set to 7 (the
+    H3 ``cellToParent`` rule). Returns the expression and its bound parameters.
+    """
+    params = {
+        "h3_clear": ~(15 << 52),
+        "h3_res": resolution << 52,
+        "h3_fill": (1 << (3 * (15 - resolution))) - 1,
+    }
+    return f"(({column} & :h3_clear) | :h3_res | :h3_fill)", params
+
+
 def hotspots(
     conn: Connection,
     *,
@@ -268,34 +279,33 @@ def hotspots(
 ) -> list[dict[str, Any]]:
     """H3 cells (resolution 5-9) by number of reports, most first, as GeoJSON features.
 
-    Counted in PostGIS per resolution-9 cell (stored with each report), then summed to
-    the parent cells in Python. Duplicates are left out, as in the statistics.
+    Counted in PostGIS: each report's resolution-9 cell (stored at submission) is turned
+    into its parent cell by bit arithmetic on the H3 index (:func:`h3_parent_sql`), so
+    the database groups, ranks and cuts to ``limit``; only the cells returned reach
+    Python. Duplicates are left out, as in the statistics. Ties are ranked by open
+    reports, then by cell index (both descending).
     """
     if not 5 <= resolution <= 9:
         msg = f"resolution must be 5-9, got {resolution}"
         raise InvalidParameterError(msg, field="resolution")
     where, params = _filters(StatsQuery(date_from=date_from, date_to=date_to, category=category))
     if only_open:
-        where += " AND st.status = ANY(:open)"
-        params["open"] = list(OPEN_STATUSES)
+        where += " AND f.is_open"
+    parent, bits = h3_parent_sql("f.h3_9", resolution)
     rows = conn.execute(
         text(
-            "SELECT r.h3_9, count(*) AS n, count(*) FILTER (WHERE st.status = ANY(:o)) AS n_open "
-            "FROM reports r JOIN report_state st ON st.report_id = r.id "
-            f"WHERE {where} GROUP BY r.h3_9"
+            f"WITH g AS (SELECT {parent} AS cell, count(*) AS n, "
+            "count(*) FILTER (WHERE f.is_open) AS n_open "
+            f"FROM report_facts f WHERE {where} GROUP BY 1) "
+            "SELECT cell, n, n_open, (SELECT sum(n) FROM g) AS total FROM g "
+            "WHERE n >= :min_count ORDER BY n DESC, n_open DESC, cell DESC LIMIT :limit"
         ),
-        params | {"o": list(OPEN_STATUSES)},
+        params | bits | {"min_count": min_count, "limit": limit},
     ).all()
-    counts: dict[int, list[int]] = {}
-    for cell, n, n_open in rows:
-        parent = int(cell) if resolution == 9 else h3i.cell_to_parent(int(cell), resolution)
-        acc = counts.setdefault(int(parent), [0, 0])
-        acc[0] += int(n)
-        acc[1] += int(n_open)
-    total = sum(n for n, _ in counts.values())
-    ranked = sorted(((n, o, c) for c, (n, o) in counts.items() if n >= min_count), reverse=True)
+    total = int(rows[0][3]) if rows else 0
+    ranked = [(int(n), int(n_open), int(cell)) for cell, n, n_open, _ in rows]
     features = []
-    for rank, (n, n_open, cell) in enumerate(ranked[:limit], start=1):
+    for rank, (n, n_open, cell) in enumerate(ranked, start=1):
         cell_s = h3.int_to_str(cell)
         ring = [[round(lon, 6), round(lat, 6)] for lat, lon in h3.cell_to_boundary(cell_s)]
         features.append(
@@ -408,6 +418,7 @@ __all__ = [
     "export_csv",
     "export_gpkg",
     "export_rows",
+    "h3_parent_sql",
     "hotspots",
     "report_stats",
     "stats_rows",
