@@ -12,17 +12,24 @@ from geo_api.caches import Caches
 from layers.points import check_category, points_stamp, service_points_of
 from routing.network import Network
 from routing.snap import Snap
+from routing.targets import TargetSet
 
 __all__ = ["Facilities", "get_facilities"]
 
 
 @dataclass(frozen=True, slots=True)
 class Facilities:
-    """The reachable service points of a category: snaps and rows side by side."""
+    """The reachable service points of a category: snaps and rows side by side.
+
+    ``targets`` holds the same snaps prepared once for :meth:`Network.nearest
+    <routing.network.Network.nearest>` (candidate nodes and costs, pinned nodes), so
+    a ``/nearest`` request does no per-facility work before its one sweep.
+    """
 
     snaps: list[Snap]
     rows: list[dict[str, Any]]
     off_network: int
+    targets: TargetSet
 
     @property
     def demo(self) -> bool:
@@ -74,4 +81,6 @@ def _snap_points(conn: Connection, net: Network, category: str) -> Facilities:
                     "properties": pts.properties[i],
                 }
             )
-    return Facilities(snaps=snaps, rows=rows, off_network=off)
+    return Facilities(
+        snaps=snaps, rows=rows, off_network=off, targets=net.prepare_targets(snaps)
+    )

@@ -112,7 +112,7 @@ def nearest(
     facilities = get_facilities(conn, net, category, caches=caches)
     origin = net.snap(lon, lat, field="lon")
     hits = (
-        net.nearest(origin, facilities.snaps, k=k, with_routes=True, budget=budget)
+        net.nearest(origin, facilities.targets, k=k, with_routes=True, budget=budget)
         if facilities.snaps
         else []
     )
