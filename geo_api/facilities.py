@@ -14,7 +14,7 @@ from routing.network import Network
 from routing.snap import Snap
 from routing.targets import TargetSet
 
-__all__ = ["Facilities", "get_facilities"]
+__all__ = ["Facilities", "cached_facilities", "get_facilities"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +61,23 @@ def get_facilities(conn: Connection, net: Network, category: str, *, caches: Cac
     return result
 
 
+def cached_facilities(net: Network, category: str, *, caches: Caches) -> Facilities | None:
+    """The cached facilities of a category while their fingerprint is trusted, else None.
+
+    Needs no database: a hit exists only if :func:`get_facilities` checked the
+    category and read its fingerprint less than ``STAMP_TTL_S`` ago and the snapped
+    points carry that fingerprint. On None, call :func:`get_facilities`.
+    """
+    stamp = caches.stamps.get(("points", category))
+    if stamp is None:
+        return None
+    hit = caches.facilities.get((net.key, category))
+    if hit is not None and hit[0] == stamp:
+        facilities: Facilities = hit[1]
+        return facilities
+    return None
+
+
 def _snap_points(conn: Connection, net: Network, category: str) -> Facilities:
     pts = service_points_of(conn, category)
     snaps: list[Snap] = []
@@ -81,6 +98,4 @@ def _snap_points(conn: Connection, net: Network, category: str) -> Facilities:
                     "properties": pts.properties[i],
                 }
             )
-    return Facilities(
-        snaps=snaps, rows=rows, off_network=off, targets=net.prepare_targets(snaps)
-    )
+    return Facilities(snaps=snaps, rows=rows, off_network=off, targets=net.prepare_targets(snaps))

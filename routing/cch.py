@@ -394,10 +394,12 @@ class CCHEngine(ScipyEngine):
         out = []
         for dur, i, (_, start, nodes, end, direct) in hits[:k]:
             parts = [direct] if direct is not None else path_parts(cg, start, nodes, end)
-            dist_m = sum((p.t1 - p.t0) * float(cg.edge_length[p.edge]) for p in parts)
             route = None
-            if with_routes:
+            if with_routes:  # the route sums the same lengths in the same order
                 route = assemble_route(cg, origin, ts[i], parts, None if direct else nodes)
+                dist_m = route.distance_m
+            else:
+                dist_m = sum((p.t1 - p.t0) * float(cg.edge_length[p.edge]) for p in parts)
             out.append(NearestHit(i, dur, dist_m, route))
         return out
 
