@@ -63,7 +63,7 @@ from routing.paths import (
     path_parts,
 )
 from routing.store_cch import choose_cch_scale, compute_order
-from routing.targets import TargetSet, prepare_targets
+from routing.targets import TargetSet, as_target_set
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -319,7 +319,7 @@ class CCHEngine(ScipyEngine):
             # far fewer destinations (coverage: many homes, few facilities): one exact
             # scipy search per destination is cheaper than one sweep per origin
             return super().durations(origins, destinations, budget=budget)
-        ts = _target_set(cg, destinations)
+        ts = as_target_set(cg, destinations)
         if not len(origins) or not len(ts):
             return np.full((len(origins), len(ts)), np.inf)
         budget.check()
@@ -358,10 +358,9 @@ class CCHEngine(ScipyEngine):
         The targets are ranked by one pinned one-to-many sweep; the best ``k`` and
         every target within the rounding bound of the ``k``-th are re-computed
         exactly (:meth:`route`), so durations equal the exact engine's; ties are
-        broken by target index. ``targets`` prepared once as a
-        :class:`~routing.targets.TargetSet` skip the per-call preparation, and a pool
-        thread keeps its sweep pinned on them between calls. The whole query runs in
-        one hand-off to the engine's pool (sweep, exact re-checks, routes).
+        broken by target index. A prepared :class:`~routing.targets.TargetSet` skips
+        the per-call preparation (and a pool thread keeps its sweep pinned on it); the
+        whole query is one hand-off to the engine's pool.
         """
         if k < 1:
             msg = f"k must be >= 1, got {k}"
@@ -369,7 +368,7 @@ class CCHEngine(ScipyEngine):
         if not targets:
             return []
         limit = np.inf if max_duration_s is None else float(max_duration_s)
-        ts = _target_set(self.compiled, targets)
+        ts = as_target_set(self.compiled, targets)
         return self._pool.submit(self._nearest_now, origin, ts, k, limit, with_routes).result()
 
     def _nearest_now(
@@ -402,14 +401,6 @@ class CCHEngine(ScipyEngine):
                 dist_m = sum((p.t1 - p.t0) * float(cg.edge_length[p.edge]) for p in parts)
             out.append(NearestHit(i, dur, dist_m, route))
         return out
-
-
-def _target_set(cg: CompiledGraph, targets: Sequence[Snap]) -> TargetSet:
-    """``targets`` as a prepared set (prepared now unless it is one already)."""
-    if isinstance(targets, TargetSet):
-        targets.check_graph(cg)
-        return targets
-    return prepare_targets(cg, targets)
 
 
 def _close_pool(pool: ThreadPoolExecutor, local: threading.local) -> None:

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from routing.compiled import CompiledGraph
     from routing.snap import Snap
 
-__all__ = ["TargetSet", "prepare_targets"]
+__all__ = ["TargetSet", "as_target_set", "prepare_targets"]
 
 
 class TargetSet(Sequence["Snap"]):
@@ -120,3 +120,12 @@ def prepare_targets(cg: CompiledGraph, snaps: Sequence[Snap]) -> TargetSet:
         An immutable sequence of the snaps with their prepared arrays.
     """
     return TargetSet(snaps, cg)
+
+
+def as_target_set(cg: CompiledGraph, targets: Sequence[Snap]) -> TargetSet:
+    """``targets`` as a prepared set of ``cg``: as given if it is one (checked against
+    the graph), else prepared now."""
+    if isinstance(targets, TargetSet):
+        targets.check_graph(cg)
+        return targets
+    return prepare_targets(cg, targets)
