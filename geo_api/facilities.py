@@ -12,17 +12,24 @@ from geo_api.caches import Caches
 from layers.points import check_category, points_stamp, service_points_of
 from routing.network import Network
 from routing.snap import Snap
+from routing.targets import TargetSet
 
-__all__ = ["Facilities", "get_facilities"]
+__all__ = ["Facilities", "cached_facilities", "get_facilities"]
 
 
 @dataclass(frozen=True, slots=True)
 class Facilities:
-    """The reachable service points of a category: snaps and rows side by side."""
+    """The reachable service points of a category: snaps and rows side by side.
+
+    ``targets`` holds the same snaps prepared once for :meth:`Network.nearest
+    <routing.network.Network.nearest>` (candidate nodes and costs, pinned nodes), so
+    a ``/nearest`` request does no per-facility work before its one sweep.
+    """
 
     snaps: list[Snap]
     rows: list[dict[str, Any]]
     off_network: int
+    targets: TargetSet
 
     @property
     def demo(self) -> bool:
@@ -54,6 +61,23 @@ def get_facilities(conn: Connection, net: Network, category: str, *, caches: Cac
     return result
 
 
+def cached_facilities(net: Network, category: str, *, caches: Caches) -> Facilities | None:
+    """The cached facilities of a category while their fingerprint is trusted, else None.
+
+    Needs no database: a hit exists only if :func:`get_facilities` checked the
+    category and read its fingerprint less than ``STAMP_TTL_S`` ago and the snapped
+    points carry that fingerprint. On None, call :func:`get_facilities`.
+    """
+    stamp = caches.stamps.get(("points", category))
+    if stamp is None:
+        return None
+    hit = caches.facilities.get((net.key, category))
+    if hit is not None and hit[0] == stamp:
+        facilities: Facilities = hit[1]
+        return facilities
+    return None
+
+
 def _snap_points(conn: Connection, net: Network, category: str) -> Facilities:
     pts = service_points_of(conn, category)
     snaps: list[Snap] = []
@@ -74,4 +98,4 @@ def _snap_points(conn: Connection, net: Network, category: str) -> Facilities:
                     "properties": pts.properties[i],
                 }
             )
-    return Facilities(snaps=snaps, rows=rows, off_network=off)
+    return Facilities(snaps=snaps, rows=rows, off_network=off, targets=net.prepare_targets(snaps))

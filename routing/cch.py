@@ -51,7 +51,7 @@ import numpy as np
 import routingkit_cch
 
 from data.budget import UNLIMITED, Budget
-from routing.dijkstra import NearestHit, ScipyEngine, _apply_direct, _candidate_arrays
+from routing.dijkstra import NearestHit, ScipyEngine, _apply_direct
 from routing.errors import UnreachableError
 from routing.paths import (
     Route,
@@ -63,6 +63,7 @@ from routing.paths import (
     path_parts,
 )
 from routing.store_cch import choose_cch_scale, compute_order
+from routing.targets import TargetSet, as_target_set
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -173,13 +174,17 @@ class CCHEngine(ScipyEngine):
             self._local.query = q
         return q
 
-    def _one_to_many(self, targets: list[int]) -> Any:
+    def _one_to_many(self, targets: NDArray[np.int64], *, key: str | None = None) -> Any:
+        """This pool thread's one-to-many query pinned on ``targets``. A query pinned
+        on the same prepared :class:`~routing.targets.TargetSet` (same ``key``) is
+        reused without re-pinning; any other target list is pinned anew."""
         otm = getattr(self._local, "one_to_many", None)
         if otm is None:
-            otm = routingkit_cch.CCHOneToMany(self.metric, targets)
+            otm = routingkit_cch.CCHOneToMany(self.metric, targets.tolist())
             self._local.one_to_many = otm
-        else:
-            otm.repin_targets(targets)
+        elif key is None or key != getattr(self._local, "pinned_key", None):
+            otm.repin_targets(targets.tolist())
+        self._local.pinned_key = key
         return otm
 
     def _paths_now(self, pairs: list[tuple[int, int]]) -> list[tuple[float, NDArray[np.int64]]]:
@@ -207,10 +212,14 @@ class CCHEngine(ScipyEngine):
         return self.cch_paths([(a, b)])[0]
 
     def _rows_now(
-        self, sources: list[list[tuple[int, float]]], targets: list[int], budget: Budget
+        self,
+        sources: list[list[tuple[int, float]]],
+        targets: NDArray[np.int64],
+        budget: Budget,
+        key: str | None = None,
     ) -> NDArray[np.float64]:
-        out = np.full((len(sources), len(targets)), np.inf)
-        otm = self._one_to_many(targets)
+        out = np.full((len(sources), targets.shape[0]), np.inf)
+        otm = self._one_to_many(targets, key=key)
         for i, cands in enumerate(sources):
             if i % 64 == 63:
                 budget.check()
@@ -234,7 +243,7 @@ class CCHEngine(ScipyEngine):
         scale's unit; inf where unreachable)."""
         if targets.shape[0] == 0:
             return np.full((len(sources), 0), np.inf)
-        return self._pool.submit(self._rows_now, sources, targets.tolist(), budget).result()
+        return self._pool.submit(self._rows_now, sources, targets, budget).result()
 
     # -- RoutingEngine ----------------------------------------------------------------
     def route(self, origin: Snap, destination: Snap) -> Route:
@@ -254,8 +263,11 @@ class CCHEngine(ScipyEngine):
         best = self._best(origin, destination)
         return np.inf if best is None else float(best[0])
 
-    def _best(self, origin: Snap, destination: Snap) -> Any:
+    def _best(self, origin: Snap, destination: Snap, *, in_pool: bool = False) -> Any:
+        """(exact cost, start, node path, end, direct part) of the best route, or None.
+        ``in_pool``: called from a pool thread (runs the CCH queries itself)."""
         cg = self.compiled
+        paths = self._paths_now if in_pool else self.cch_paths
         best: Any = None
         for part in direct_parts(cg, origin, destination):
             c = part_cost(cg, part)
@@ -269,7 +281,7 @@ class CCHEngine(ScipyEngine):
         ]
         found = []
         for (o, d), (approx, nodes) in zip(
-            pairs, self.cch_paths([(o.node, d.node) for o, d in pairs]), strict=True
+            pairs, paths([(o.node, d.node) for o, d in pairs]), strict=True
         ):
             if np.isfinite(approx):
                 found.append((approx + o.cost + d.cost, o, nodes, d))
@@ -307,24 +319,30 @@ class CCHEngine(ScipyEngine):
             # far fewer destinations (coverage: many homes, few facilities): one exact
             # scipy search per destination is cheaper than one sweep per origin
             return super().durations(origins, destinations, budget=budget)
-        d_nodes, d_cost = _candidate_arrays(cg, destinations, destination_candidates)
-        out = np.full((len(origins), len(destinations)), np.inf)
-        if not len(origins) or not len(destinations):
-            return out
-        ud = np.unique(d_nodes[np.isfinite(d_cost)])
-        if ud.shape[0] == 0:
-            return _apply_direct(cg, out, origins, destinations)
+        ts = as_target_set(cg, destinations)
+        if not len(origins) or not len(ts):
+            return np.full((len(origins), len(ts)), np.inf)
+        budget.check()
+        out = self._pool.submit(self._table_now, origins, ts, budget).result()
+        budget.check()
+        return out
+
+    def _table_now(
+        self, origins: Sequence[Snap], ts: TargetSet, budget: Budget
+    ) -> NDArray[np.float64]:
+        """The matrix of :meth:`durations` (sweep branch), run in a pool thread."""
+        cg = self.compiled
+        out = np.full((len(origins), len(ts)), np.inf)
+        if ts.pinned.shape[0] == 0:
+            return _apply_direct(cg, out, origins, ts)
         sources = [
             [(c.node, c.cost) for c in origin_candidates(cg, o) if np.isfinite(c.cost)]
             for o in origins
         ]
-        budget.check()
-        table = self.cch_rows(sources, ud, budget=budget)
-        budget.check()
-        di = np.searchsorted(ud, d_nodes).clip(0, ud.shape[0] - 1)  # padding: inf cost
-        for q in range(2):
-            np.minimum(out, table[:, di[:, q]] + d_cost[None, :, q], out=out)
-        return _apply_direct(cg, out, origins, destinations)
+        table = self._rows_now(sources, ts.pinned, budget, key=ts.key)
+        for q in range(2):  # padding of pin_index has an inf cost
+            np.minimum(out, table[:, ts.pin_index[:, q]] + ts.costs[None, :, q], out=out)
+        return _apply_direct(cg, out, origins, ts)
 
     def nearest(
         self,
@@ -340,7 +358,9 @@ class CCHEngine(ScipyEngine):
         The targets are ranked by one pinned one-to-many sweep; the best ``k`` and
         every target within the rounding bound of the ``k``-th are re-computed
         exactly (:meth:`route`), so durations equal the exact engine's; ties are
-        broken by target index.
+        broken by target index. A prepared :class:`~routing.targets.TargetSet` skips
+        the per-call preparation (and a pool thread keeps its sweep pinned on it); the
+        whole query is one hand-off to the engine's pool.
         """
         if k < 1:
             msg = f"k must be >= 1, got {k}"
@@ -348,7 +368,14 @@ class CCHEngine(ScipyEngine):
         if not targets:
             return []
         limit = np.inf if max_duration_s is None else float(max_duration_s)
-        approx = self.durations([origin], list(targets))[0]
+        ts = as_target_set(self.compiled, targets)
+        return self._pool.submit(self._nearest_now, origin, ts, k, limit, with_routes).result()
+
+    def _nearest_now(
+        self, origin: Snap, ts: TargetSet, k: int, limit: float, with_routes: bool
+    ) -> list[NearestHit]:
+        """:meth:`nearest`, run in a pool thread."""
+        approx = self._table_now([origin], ts, UNLIMITED)[0]
         finite = np.flatnonzero(np.isfinite(approx))
         if finite.shape[0] == 0:
             return []
@@ -359,17 +386,19 @@ class CCHEngine(ScipyEngine):
         cg = self.compiled
         hits: list[tuple[float, int, Any]] = []
         for i in pool.tolist():
-            best = self._best(origin, targets[i])
+            best = self._best(origin, ts[i], in_pool=True)
             if best is not None and best[0] <= limit:
                 hits.append((float(best[0]), i, best))
         hits.sort(key=lambda h: (h[0], h[1]))
         out = []
         for dur, i, (_, start, nodes, end, direct) in hits[:k]:
             parts = [direct] if direct is not None else path_parts(cg, start, nodes, end)
-            dist_m = sum((p.t1 - p.t0) * float(cg.edge_length[p.edge]) for p in parts)
             route = None
-            if with_routes:
-                route = assemble_route(cg, origin, targets[i], parts, None if direct else nodes)
+            if with_routes:  # the route sums the same lengths in the same order
+                route = assemble_route(cg, origin, ts[i], parts, None if direct else nodes)
+                dist_m = route.distance_m
+            else:
+                dist_m = sum((p.t1 - p.t0) * float(cg.edge_length[p.edge]) for p in parts)
             out.append(NearestHit(i, dur, dist_m, route))
         return out
 

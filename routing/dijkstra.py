@@ -9,7 +9,7 @@ therefore covers both directions a two-way road can be left by, and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
@@ -30,6 +30,7 @@ from routing.paths import (
     path_parts,
 )
 from routing.snap import Snap
+from routing.targets import TargetSet
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -296,7 +297,13 @@ def _candidate_arrays(
     snaps: Sequence[Snap],
     make: Callable[[CompiledGraph, Snap], list[Candidate]],
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """Candidate nodes and costs as ``(len(snaps), 2)`` arrays (padded with inf cost)."""
+    """Candidate nodes and costs as ``(len(snaps), 2)`` arrays (padded with inf cost).
+
+    Destination candidates of a :class:`~routing.targets.TargetSet` are its prepared
+    arrays (the same values, computed once)."""
+    if isinstance(snaps, TargetSet) and make is destination_candidates:
+        snaps.check_graph(cg)
+        return snaps.nodes, snaps.costs
     nodes = np.zeros((len(snaps), 2), dtype=np.int64)
     costs = np.full((len(snaps), 2), np.inf)
     for i, s in enumerate(snaps):
@@ -312,13 +319,18 @@ def _apply_direct(
     destinations: Sequence[Snap],
 ) -> NDArray[np.float64]:
     """Lower matrix entries where origin and destination share a road."""
-    by_edge: dict[int, list[int]] = {}
-    for j, d in enumerate(destinations):
-        by_edge.setdefault(int(d.edge), []).append(j)
+    by_edge: Mapping[int, Sequence[int]]
+    if isinstance(destinations, TargetSet):
+        by_edge = destinations.by_edge
+    else:
+        made: dict[int, list[int]] = {}
+        for j, d in enumerate(destinations):
+            made.setdefault(int(d.edge), []).append(j)
+        by_edge = made
     for i, o in enumerate(origins):
         e = int(o.edge)
         for cand in (e, int(cg.edge_twin[e])):
-            for j in by_edge.get(cand, []) if cand >= 0 else []:
+            for j in by_edge.get(cand, ()) if cand >= 0 else ():
                 for part in direct_parts(cg, o, destinations[j]):
                     matrix[i, j] = min(matrix[i, j], part_cost(cg, part))
     return matrix

@@ -35,6 +35,7 @@ from routing.store_cch import compute_order, saved_order, saved_scale
 from routing.store_snap import build_snap_index, load_snap_index
 from routing.store_types import StoreNetwork
 from routing.store_view import profile_graph
+from routing.targets import TargetSet, prepare_targets
 
 SUFFIX = ".npz"
 
@@ -97,6 +98,11 @@ class Network:
     def snap_many(self, lons: ArrayLike, lats: ArrayLike) -> SnapArrays:
         """Snap many locations within the network's limit (off-network ones flagged)."""
         return self.snapper.snap_many(lons, lats, max_distance_m=self.snap_max_m)
+
+    def prepare_targets(self, snaps: Sequence[Snap]) -> TargetSet:
+        """Snaps of this network prepared for repeated :meth:`nearest` calls (an
+        immutable sequence of the same snaps; see :mod:`routing.targets`)."""
+        return prepare_targets(self.compiled, snaps)
 
     def nearest(
         self,

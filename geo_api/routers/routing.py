@@ -6,21 +6,26 @@ import json
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+import anyio.to_thread
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import ConfigDict, Field
+from sqlalchemy import Engine
 
+from data.budget import Budget
 from geo_api import schemas as sc
+from geo_api.caches import Caches
 from geo_api.deps import (
     CachesDep,
-    ConnectionDep,
+    EngineDep,
     MatrixBudget,
     NearestBudget,
     NetworkDep,
     NetworksDep,
     SettingsDep,
+    db_admitted,
 )
 from geo_api.errors import NoRouteError
-from geo_api.facilities import get_facilities
+from geo_api.facilities import Facilities, cached_facilities, get_facilities
 from geo_api.networks import network_for
 from geo_api.params import (
     K_MAX,
@@ -35,6 +40,7 @@ from geo_api.params import (
 from layers.errors import InvalidParameterError
 from routing.errors import UnreachableError
 from routing.geojson import line, route_feature, snap_json
+from routing.network import Network
 from routing.profiles import PROFILES
 
 router = APIRouter(tags=["routing"])
@@ -93,10 +99,11 @@ def route(
     response_class=Response,
     responses=sc.docs({GEOJSON: sc.NearestCollection}, 422, 503),
 )
-def nearest(
+async def nearest(
+    request: Request,
     budget: NearestBudget,
     net: NetworkDep,
-    conn: ConnectionDep,
+    engine: EngineDep,
     caches: CachesDep,
     lon: LonQ,
     lat: LatQ,
@@ -109,10 +116,40 @@ def nearest(
     When none can be reached, the list is empty and ``note`` says why.
     """
     check_lonlat(lon, lat, field="lon")
-    facilities = get_facilities(conn, net, category, caches=caches)
+    # The snapped service points come from the app's cache while their fingerprint
+    # is trusted (two seconds): no database slot, connection or round trip. Otherwise
+    # one admitted connection checks the category and reads them, as every endpoint.
+    facilities = cached_facilities(net, category, caches=caches)
+    if facilities is None:
+        async with db_admitted(request):
+            facilities = await anyio.to_thread.run_sync(
+                _read_facilities, engine, net, category, caches
+            )
+    # The CPU work runs in one worker thread (the event loop stays free), which hands
+    # the routing query to the engine's own pool once.
+    body = await anyio.to_thread.run_sync(
+        _nearest_body, net, facilities, lon, lat, category, k, budget
+    )
+    return _geojson(body)
+
+
+def _read_facilities(engine: Engine, net: Network, category: str, caches: Caches) -> Facilities:
+    with engine.connect() as conn:
+        return get_facilities(conn, net, category, caches=caches)
+
+
+def _nearest_body(
+    net: Network,
+    facilities: Facilities,
+    lon: float,
+    lat: float,
+    category: str,
+    k: int,
+    budget: Budget,
+) -> dict[str, Any]:
     origin = net.snap(lon, lat, field="lon")
     hits = (
-        net.nearest(origin, facilities.snaps, k=k, with_routes=True, budget=budget)
+        net.nearest(origin, facilities.targets, k=k, with_routes=True, budget=budget)
         if facilities.snaps
         else []
     )
@@ -153,7 +190,7 @@ def nearest(
         else:
             note = f"there are no {category} points in the database"
         body["note"] = note
-    return _geojson(body)
+    return body
 
 
 class MatrixRequest(sc.RequestBody):
