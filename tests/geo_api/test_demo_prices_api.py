@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
 
 from layers.db.engine import make_engine
+from layers.demo import load_demo
 
 END = date(2026, 11, 27)
 SOURCE = "DEMO harga pangan"
@@ -149,3 +151,34 @@ def test_margin_of_a_demo_shipment_by_hand(
         (dest - origin - transport) * per_trip_kg, abs=1
     )
     assert m["margin_idr_total"] == pytest.approx((dest - origin - transport) * kg, abs=1)
+
+
+def test_load_is_all_or_nothing_and_repeatable(clean_engine: Engine) -> None:
+    """A price that cannot be written leaves no demo layer behind; loading twice (as
+    ``./dev demo`` does on every start) writes the same rows, not more."""
+    counts = "SELECT (SELECT count(*) FROM admin_areas), (SELECT count(*) FROM prices)"
+    with clean_engine.begin() as conn:
+        pisang = conn.execute(text("SELECT * FROM price_commodities WHERE code = 'pisang'"))
+        saved = dict(pisang.mappings().one())
+        conn.execute(text("DELETE FROM price_commodities WHERE code = 'pisang'"))
+    try:
+        with clean_engine.connect() as conn, pytest.raises(IntegrityError):
+            load_demo(conn)
+        with clean_engine.connect() as conn:
+            assert tuple(conn.execute(text(counts)).one()) == (0, 0)
+    finally:
+        with clean_engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO price_commodities (code, name_id, name_en, unit, "
+                    "farm_commodity, aliases) VALUES (:code, :name_id, :name_en, :unit, "
+                    ":farm_commodity, :aliases)"
+                ),
+                saved,
+            )
+    for _ in range(2):
+        with clean_engine.connect() as conn:
+            written = load_demo(conn)
+        with clean_engine.connect() as conn:
+            areas, prices = conn.execute(text(counts)).one()
+        assert written["prices"] == prices == 12 * 365 and areas > 0
