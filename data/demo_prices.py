@@ -6,9 +6,10 @@ holds a **reference price** per place (:data:`REFERENCE_PRICES`, each with its s
 a Badan Pangan Nasional HET/HAP, a documented panel average, or an ASSUMPTION marked as
 such) and generates from it a daily series of :data:`DAYS` days ending on :data:`END`:
 
-- a mean-reverting random walk in log space (daily step sd 0.4 %, pulled back 6 % a
+- a mean-reverting random walk in log space (daily step sd 0.6 %, pulled back 3 % a
   day, kept within ±6 %) plus a mild yearly cycle (±2 %, highest in mid-January before
-  the main rice harvest), rounded to Rp 50 as the panels publish: every value stays
+  the main rice harvest), rounded to Rp 50 as the panels publish, and changed on about
+  one day in three (panel prices stay flat for days, then step): every value stays
   within ±:data:`BAND_PCT` % of its reference price;
 - a few ``-`` days (no figure, ``price_idr`` ``None``): 2-4 runs of 1-3 days per series,
   never in the last 15 days, so the 7-day and 30-day changes of the newest price exist;
@@ -127,9 +128,11 @@ def series(ref: ReferencePrice, *, seed: int) -> list[DemoPrice]:
     x = 0.0
     values: list[float] = []
     for day in days:
-        x = max(-0.06, min(0.06, 0.94 * x + float(rng.normal(0.0, 0.004))))
+        x = max(-0.06, min(0.06, 0.97 * x + float(rng.normal(0.0, 0.006))))
         season = 0.02 * math.cos(2 * math.pi * (day.timetuple().tm_yday - 15) / 365.25)
-        values.append(_round50(ref.idr_per_kg * math.exp(x + season)))
+        value = _round50(ref.idr_per_kg * math.exp(x + season))
+        # panels keep a price for days, then step: publish a new figure on ~1 day in 3
+        values.append(value if not values or rng.random() < 0.35 else values[-1])
     if (ref.commodity, ref.place) == JUMP:
         before = values[-8]  # the newest day's price 7 days earlier
         for k in range(6):
