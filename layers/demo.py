@@ -45,7 +45,10 @@ def _rows(gdf: gpd.GeoDataFrame, columns: tuple[str, ...]) -> list[dict[str, Any
 
 
 def _load_prices(conn: Connection) -> int:
-    """Upsert the DEMO price series (:mod:`data.demo_prices`) on their price places."""
+    """Upsert the DEMO price series (:mod:`data.demo_prices`) on their price places.
+
+    Returns the number of DEMO rows written (inserted or refreshed).
+    """
     upsert_source(conn, DEMO_PRICES)
     places: dict[str, int] = {}
     for ref in demo_prices.REFERENCE_PRICES:
@@ -56,15 +59,17 @@ def _load_prices(conn: Connection) -> int:
                 else place_for_market(conn, ref.place)
             )
     rows = demo_prices.demo_prices()
-    conn.execute(
+    # a day some other source already has keeps that source's figure: loading the demo
+    # again (every `./dev demo`) never overwrites prices a user ingested
+    done = conn.execute(
         text(
             """
             INSERT INTO prices (place_id, commodity, date, price_idr, label, source)
             SELECT p, c, d, v, :l, :s FROM unnest(CAST(:p AS bigint[]),
                 CAST(:c AS text[]), CAST(:d AS date[]), CAST(:v AS float8[])) AS t(p, c, d, v)
             ON CONFLICT ON CONSTRAINT uq_prices_day DO UPDATE SET
-                price_idr = EXCLUDED.price_idr, label = EXCLUDED.label,
-                source = EXCLUDED.source
+                price_idr = EXCLUDED.price_idr, label = EXCLUDED.label
+            WHERE prices.source = EXCLUDED.source
             """
         ),
         {
@@ -76,7 +81,7 @@ def _load_prices(conn: Connection) -> int:
             "s": DEMO_PRICES.id,
         },
     )
-    return len(rows)
+    return int(done.rowcount)
 
 
 def load_demo(conn: Connection, *, prices: bool = True) -> dict[str, int]:

@@ -5,6 +5,7 @@ checked against a hand computation from the DEMO rows read back with SQL."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 from layers.db.engine import make_engine
 from layers.demo import load_demo
+from layers.prices import ingest_prices
+from layers.writer import SourceInfo
 
 END = date(2026, 11, 27)
 SOURCE = "DEMO harga pangan"
@@ -153,9 +156,10 @@ def test_margin_of_a_demo_shipment_by_hand(
     assert m["margin_idr_total"] == pytest.approx((dest - origin - transport) * kg, abs=1)
 
 
-def test_load_is_all_or_nothing_and_repeatable(clean_engine: Engine) -> None:
+def test_load_is_all_or_nothing_and_repeatable(clean_engine: Engine, tmp_path: Path) -> None:
     """A price that cannot be written leaves no demo layer behind; loading twice (as
-    ``./dev demo`` does on every start) writes the same rows, not more."""
+    ``./dev demo`` does on every start) writes the same rows, not more, and never
+    overwrites a price some other source gave for the same place, commodity and day."""
     counts = "SELECT (SELECT count(*) FROM admin_areas), (SELECT count(*) FROM prices)"
     with clean_engine.begin() as conn:
         pisang = conn.execute(text("SELECT * FROM price_commodities WHERE code = 'pisang'"))
@@ -182,3 +186,17 @@ def test_load_is_all_or_nothing_and_repeatable(clean_engine: Engine) -> None:
         with clean_engine.connect() as conn:
             areas, prices = conn.execute(text(counts)).one()
         assert written["prices"] == prices == 12 * 365 and areas > 0
+    own = tmp_path / "cipinang.csv"
+    own.write_text(f'komoditas,tanggal,harga\nBeras,{END:%d/%m/%Y},"20.000"\n')
+    with clean_engine.connect() as conn:
+        ingest_prices(conn, own, market="cipinang", source=SourceInfo("pibc", "PIBC file"))
+    with clean_engine.connect() as conn:
+        written = load_demo(conn)
+    day = (
+        "SELECT p.price_idr, p.source FROM prices p JOIN price_places pl ON pl.id = p.place_id "
+        "WHERE pl.name = 'Pasar Induk Beras Cipinang' AND p.commodity = 'beras' AND p.date = :d"
+    )
+    with clean_engine.connect() as conn:
+        assert tuple(conn.execute(text(day), {"d": END}).one()) == (20_000, "pibc")
+        assert conn.execute(text("SELECT count(*) FROM prices")).scalar() == 12 * 365
+    assert written["prices"] == 12 * 365 - 1
