@@ -184,8 +184,12 @@ def report_stats(conn: Connection, q: StatsQuery, *, province_code: str) -> dict
               FROM report_facts f WHERE {where}) x
         GROUP BY GROUPING SETS ((x.area_id, x.category), (x.area_id), ())
     """
-    # the medians sort every counted report: in memory, not in temp files (this query only)
-    conn.execute(text("SELECT set_config('work_mem', :wm, true)"), {"wm": STATS_WORK_MEM})
+    # the medians sort every counted report: in memory, not in temp files; and no JIT
+    # compilation, which costs more than it saves on a query of ~0.2 s (this query only)
+    conn.execute(
+        text("SELECT set_config('work_mem', :wm, true), set_config('jit', 'off', true)"),
+        {"wm": STATS_WORK_MEM},
+    )
     result = conn.execute(text(sql), params).mappings().all()
     areas = _areas(conn, q.level, province_code, q.kabupaten_code)
     by_id = {a["id"]: a for a in areas}
