@@ -101,21 +101,27 @@ class StatsQuery:
     kabupaten_code: str | None = None
 
 
-def _filters(q: StatsQuery) -> tuple[str, dict[str, Any]]:
-    """The WHERE clause on ``report_facts f`` (duplicates never counted)."""
-    clauses: list[str] = ["f.counted"]
+def _filters(
+    q: StatsQuery, *, first: str = "f.counted", row: str = "f", kabupaten: str = "f.kabupaten_code"
+) -> tuple[str, dict[str, Any]]:
+    """The WHERE clause of ``q`` (by default on ``report_facts f``, duplicates not counted).
+
+    ``row`` is the alias holding ``submitted_at`` and ``category``, ``kabupaten`` the
+    column holding the kabupaten code, ``first`` a clause every row must meet.
+    """
+    clauses: list[str] = [first]
     params: dict[str, Any] = {}
     if q.date_from is not None:
-        clauses.append("f.submitted_at >= :from_")
+        clauses.append(f"{row}.submitted_at >= :from_")
         params["from_"] = q.date_from
     if q.date_to is not None:
-        clauses.append("f.submitted_at < :to_")
+        clauses.append(f"{row}.submitted_at < :to_")
         params["to_"] = q.date_to
     if q.category is not None:
-        clauses.append("f.category = :category")
+        clauses.append(f"{row}.category = :category")
         params["category"] = q.category
     if q.kabupaten_code is not None:
-        clauses.append("f.kabupaten_code = :kab")
+        clauses.append(f"{kabupaten} = :kab")
         params["kab"] = q.kabupaten_code
     return " AND ".join(clauses), params
 
@@ -354,25 +360,12 @@ EXPORT_COLUMNS = (
 
 def export_rows(conn: Connection, q: StatsQuery) -> list[dict[str, Any]]:
     """Public rows of the reports in ``q`` (duplicates included, status says so)."""
-    clauses: list[str] = ["true"]
-    params: dict[str, Any] = {}
-    if q.date_from is not None:
-        clauses.append("t.submitted_at >= :from_")
-        params["from_"] = q.date_from
-    if q.date_to is not None:
-        clauses.append("t.submitted_at < :to_")
-        params["to_"] = q.date_to
-    if q.category is not None:
-        clauses.append("t.category = :category")
-        params["category"] = q.category
-    if q.kabupaten_code is not None:
-        clauses.append("r.kabupaten_code = :kab")
-        params["kab"] = q.kabupaten_code
+    where, params = _filters(q, first="true", row="t", kabupaten="r.kabupaten_code")
     cols = ", ".join(f"t.{c}" for c in EXPORT_COLUMNS)
     rows = conn.execute(
         text(
             f"SELECT {cols}, ST_X(t.geom) AS lon, ST_Y(t.geom) AS lat FROM report_features t "
-            f"JOIN reports r ON r.id = t.id WHERE {' AND '.join(clauses)} ORDER BY t.id"
+            f"JOIN reports r ON r.id = t.id WHERE {where} ORDER BY t.id"
         ),
         params,
     ).mappings()
