@@ -47,13 +47,15 @@ LABEL = "DEMO"
 
 _HAP_2022 = (
     "Badan Pangan Nasional, Peraturan Badan Pangan Nasional No. 5 Tahun 2022 (HAP jagung "
-    "pipilan kering di tingkat konsumen/peternak, Rp 5,000/kg). APPROXIMATE: as recalled; "
-    "check the current Perbadan before real use"
+    "pipilan kering, harga acuan penjualan di tingkat konsumen, Rp 5,000/kg; as reported "
+    "by IDN Times NTB, 16 Oct 2022, and detikFinance, 24 Apr 2024). Perbadan 6/2024 later "
+    "raised the producer HAP to Rp 5,000/kg"
 )
 _HET_2024 = (
     "Badan Pangan Nasional, Peraturan Badan Pangan Nasional No. 5 Tahun 2024: HET beras "
-    "premium zona 1 (Jawa, Lampung, Sumatera Selatan, Bali, NTB, Sulawesi) Rp 14,900/kg; "
-    "the 2025 revision raised only the medium HET (to Rp 13,500/kg)"
+    "premium for Jawa, Lampung and Sumatera Selatan Rp 14,900/kg; Keputusan Kepala Bapanas "
+    "No. 299 Tahun 2025 (22 Aug 2025) raised only the medium HET (to Rp 13,500/kg) and kept "
+    "the premium one (as reported by Kompas and Bisnis.com, 26 Aug 2025)"
 )
 _PANEL_2025 = (
     "BPS Provinsi Lampung daily panel (harga_pangan.csv of sains-data/analisis-ketahanan-"
