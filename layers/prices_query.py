@@ -23,6 +23,21 @@ _PLACE_JSON = """
 """
 
 
+def _where(
+    first: str, commodity: str | None, places: list[int] | None
+) -> tuple[list[str], dict[str, Any]]:
+    """The clauses on ``prices p`` shared by the queries: ``first``, commodity, places."""
+    clauses: list[str] = [first]
+    params: dict[str, Any] = {}
+    if commodity is not None:
+        clauses.append("p.commodity = :commodity")
+        params["commodity"] = commodity
+    if places is not None:
+        clauses.append("p.place_id = ANY(:places)")
+        params["places"] = places
+    return clauses, params
+
+
 def price_commodities(conn: Connection) -> list[dict[str, Any]]:
     """Every price commodity with its unit, farm commodity and aliases."""
     rows = conn.execute(
@@ -73,14 +88,8 @@ def price_series(
 ) -> list[dict[str, Any]]:
     """One series per place and commodity: daily points (``price_idr`` null for a gap),
     oldest first, at most ``limit`` newest points each (``truncated`` says so)."""
-    clauses: list[str] = ["true"]
-    params: dict[str, Any] = {"limit": limit}
-    if commodity is not None:
-        clauses.append("p.commodity = :commodity")
-        params["commodity"] = commodity
-    if places is not None:
-        clauses.append("p.place_id = ANY(:places)")
-        params["places"] = places
+    clauses, params = _where("true", commodity, places)
+    params["limit"] = limit
     if date_from is not None:
         clauses.append("p.date >= :from_")
         params["from_"] = date_from
@@ -140,14 +149,7 @@ def latest_prices(
 ) -> list[dict[str, Any]]:
     """Per place and commodity: the newest price (on or before ``on``), its change over
     7 and 30 days, its age in days (against ``on``, default today) and the alert flag."""
-    clauses: list[str] = ["p.price_idr IS NOT NULL"]
-    params: dict[str, Any] = {}
-    if commodity is not None:
-        clauses.append("p.commodity = :commodity")
-        params["commodity"] = commodity
-    if places is not None:
-        clauses.append("p.place_id = ANY(:places)")
-        params["places"] = places
+    clauses, params = _where("p.price_idr IS NOT NULL", commodity, places)
     if on is not None:
         clauses.append("p.date <= :on")
         params["on"] = on
