@@ -39,7 +39,7 @@ from routing.paths import (
     direct_parts,
     origin_candidates,
     part_cost,
-    path_parts,
+    path_route,
 )
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ class CHEngine(ScipyEngine):
         if direct is not None:
             return assemble_route(cg, origin, destination, [direct])
         assert start is not None and end is not None and nodes is not None
-        return assemble_route(cg, origin, destination, path_parts(cg, start, nodes, end), nodes)
+        return path_route(cg, origin, destination, start, nodes, end)
 
     def duration(self, origin: Snap, destination: Snap) -> float:
         """Return the best travel time in seconds (``inf`` when unreachable)."""

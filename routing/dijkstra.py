@@ -28,6 +28,7 @@ from routing.paths import (
     origin_candidates,
     part_cost,
     path_parts,
+    path_route,
 )
 from routing.snap import Snap
 from routing.targets import TargetSet
@@ -138,8 +139,7 @@ class ScipyEngine:
         nodes = _walk(pred[0], best_end.node, cg.n_nodes)
         first = nodes[0]
         start = min((c for c in oc if c.node == first), key=lambda c: c.cost)
-        parts = path_parts(cg, start, nodes, best_end)
-        return assemble_route(cg, origin, destination, parts, nodes)
+        return path_route(cg, origin, destination, start, nodes, best_end)
 
     def duration(self, origin: Snap, destination: Snap) -> float:
         """Return the best travel time in seconds (``inf`` when unreachable)."""
@@ -221,9 +221,13 @@ class ScipyEngine:
             end = destination_candidates(cg, targets[i])[int(which[i])]
             path = _walk(pred[0], end.node, cg.n_nodes)
             start = min((c for c in oc if c.node == path[0]), key=lambda c: c.cost)
-            parts = path_parts(cg, start, path, end)
-            dist_m = sum((p.t1 - p.t0) * float(cg.edge_length[p.edge]) for p in parts)
-            route = assemble_route(cg, origin, targets[i], parts, path) if with_routes else None
+            if with_routes:
+                full = path_route(cg, origin, targets[i], start, path, end)
+                route, dist_m = full, full.distance_m
+            else:
+                route = None
+                parts = path_parts(cg, start, path, end)
+                dist_m = sum((p.t1 - p.t0) * float(cg.edge_length[p.edge]) for p in parts)
             out.append(NearestHit(i, float(dur[i]), dist_m, route))
         return out
 

@@ -19,6 +19,7 @@ position ``1 - t`` on ``v -> u``. Another road between the same two junctions
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
@@ -39,6 +40,8 @@ __all__ = [
     "destination_candidates",
     "direct_parts",
     "origin_candidates",
+    "path_parts",
+    "path_route",
 ]
 
 
@@ -173,61 +176,144 @@ def assemble_route(
     Route
         Route with geometry, legs and street names.
     """
-    parts = [p for p in parts if p.t1 > p.t0]
+    kept = [p for p in parts if p.t1 > p.t0]
+    n = len(kept)
+    edges = np.fromiter((p.edge for p in kept), dtype=np.int64, count=n)
+    t0 = np.fromiter((p.t0 for p in kept), dtype=np.float64, count=n)
+    t1 = np.fromiter((p.t1 for p in kept), dtype=np.float64, count=n)
+    return _assemble(cg, origin, destination, edges, t0, t1, nodes)
+
+
+def path_route(
+    cg: CompiledGraph,
+    origin: Snap,
+    destination: Snap,
+    start: Candidate,
+    nodes: NDArray[np.int64],
+    end: Candidate,
+) -> Route:
+    """The route ``start`` → ``nodes`` → ``end``: :func:`assemble_route` of
+    :func:`path_parts`, without a Python object per edge."""
+    mid = cg.path_edges(nodes) if nodes.shape[0] > 1 else np.empty(0, dtype=np.int64)
+    a, b = start.part, end.part
+    edges = np.concatenate([[a.edge], mid, [b.edge]]).astype(np.int64)
+    t0 = np.concatenate([[a.t0], np.zeros(mid.shape[0]), [b.t0]])
+    t1 = np.concatenate([[a.t1], np.ones(mid.shape[0]), [b.t1]])
+    keep = t1 > t0
+    return _assemble(cg, origin, destination, edges[keep], t0[keep], t1[keep], nodes)
+
+
+def _assemble(
+    cg: CompiledGraph,
+    origin: Snap,
+    destination: Snap,
+    edges: NDArray[np.int64],
+    t0: NDArray[np.float64],
+    t1: NDArray[np.float64],
+    nodes: NDArray[np.int64] | None,
+) -> Route:
+    """:func:`assemble_route` on arrays (parts of positive length, in order).
+
+    Sums run left to right (``np.cumsum`` is sequential), as a loop would add them.
+    """
+    n = edges.shape[0]
     start = (float(origin.lon), float(origin.lat))
     end = (float(destination.lon), float(destination.lat))
+    share = t1 - t0
+    dur = share * np.asarray(cg.edge_time)[edges]
+    dist = share * np.asarray(cg.edge_length)[edges]
+    buf, first = _parts_coords(cg, edges, t0, t1)
     legs: list[Leg] = []
-    names: list[str] = []
-    total_t = 0.0
-    total_d = 0.0
-    for i, p in enumerate(parts):
-        e = p.edge
-        share = p.t1 - p.t0
-        dur = share * float(cg.edge_time[e])
-        dist = share * float(cg.edge_length[e])
-        total_t += dur
-        total_d += dist
-        coords = _part_coords(cg, p)
-        if i == 0:
-            coords[0] = start
-        if i == len(parts) - 1:
-            coords[-1] = end
-        ferry = bool(cg.edge_ferry[e])
-        mode: Literal["road", "ferry"] = "ferry" if ferry else "road"
-        link = int(cg.edge_ferry_link[e])
-        if legs and legs[-1].mode == mode:
-            prev = legs[-1]
-            legs[-1] = Leg(
-                mode=mode,
-                duration_s=prev.duration_s + dur,
-                distance_m=prev.distance_m + dist,
-                coords=prev.coords + coords[1:],
-                ferry_link_id=prev.ferry_link_id,
+    if n:
+        buf[0] = start
+        buf[-1] = end
+        ferry = np.asarray(cg.edge_ferry)[edges].astype(bool)
+        cuts = [0, *(np.flatnonzero(ferry[1:] != ferry[:-1]) + 1).tolist(), n]
+        for a, b in itertools.pairwise(cuts):
+            lo, hi = int(first[a]), int(first[b]) if b < n else buf.shape[0]
+            keep = np.ones(hi - lo, dtype=bool)
+            keep[first[a + 1 : b] - lo] = False  # a part's first vertex ends the one before
+            is_ferry = bool(ferry[a])
+            link = int(cg.edge_ferry_link[edges[a]])
+            legs.append(
+                Leg(
+                    mode="ferry" if is_ferry else "road",
+                    duration_s=float(np.cumsum(dur[a:b])[-1]),
+                    distance_m=float(np.cumsum(dist[a:b])[-1]),
+                    coords=_tuples(buf[lo:hi][keep]),
+                    ferry_link_id=link if is_ferry and link >= 0 else None,
+                )
             )
-        else:
-            legs.append(Leg(mode, dur, dist, coords, link if ferry and link >= 0 else None))
-        name = str(cg.names[cg.edge_name[e]])
-        if name and (not names or names[-1] != name):
-            names.append(name)
-    coords_all: list[tuple[float, float]] = [start]
-    for leg in legs:
-        coords_all.extend(leg.coords[1:])
-    if len(coords_all) == 1:
-        coords_all.append(end)
+        keep_all = np.ones(buf.shape[0], dtype=bool)
+        keep_all[first[1:-1]] = False
+        coords_all = _tuples(buf[keep_all])
+    else:
+        coords_all = [start, end]
     if nodes is None:  # a trip along one road passes its end nodes only when it reaches them
-        ends = [int(cg.edge_tail[p.edge]) for p in parts[:1] if p.t0 == 0.0]
-        ends += [int(cg.edge_head[p.edge]) for p in parts[-1:] if p.t1 == 1.0]
+        ends = [int(cg.edge_tail[edges[0]])] if n and t0[0] == 0.0 else []
+        ends += [int(cg.edge_head[edges[-1]])] if n and t1[-1] == 1.0 else []
         nodes = np.asarray(ends, dtype=np.int64)
-    node_ids = cg.node_ids[nodes].tolist()
     return Route(
-        duration_s=total_t,
-        distance_m=total_d,
-        nodes=node_ids,
-        edges=[p.edge for p in parts],
+        duration_s=float(np.cumsum(dur)[-1]) if n else 0.0,
+        distance_m=float(np.cumsum(dist)[-1]) if n else 0.0,
+        nodes=cg.node_ids[nodes].tolist(),
+        edges=edges.tolist(),
         coords=coords_all,
         legs=legs,
-        street_names=names,
+        street_names=_street_names(cg, edges),
     )
+
+
+def _parts_coords(
+    cg: CompiledGraph,
+    edges: NDArray[np.int64],
+    t0: NDArray[np.float64],
+    t1: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Every part's coordinates one after another, and where each part starts.
+
+    Whole edges are gathered in one step; partial ones (the ends) are cut one by one.
+    """
+    offsets = cg.geom_offsets
+    src = offsets[edges]
+    counts = offsets[edges + 1] - src
+    partial = {
+        int(i): _cut(cg.edge_coords(int(edges[i])), float(t0[i]), float(t1[i]))
+        for i in np.flatnonzero((t0 > 0.0) | (t1 < 1.0))
+    }
+    for i, piece in partial.items():
+        counts[i] = piece.shape[0]
+    first = np.zeros(edges.shape[0] + 1, dtype=np.int64)
+    np.cumsum(counts, out=first[1:])
+    total = int(first[-1])
+    idx = np.arange(total, dtype=np.int64) + np.repeat(src - first[:-1], counts)
+    buf = cg.geom_coords[np.minimum(idx, cg.geom_coords.shape[0] - 1)]
+    for i, piece in partial.items():
+        buf[first[i] : first[i + 1]] = piece
+    return buf, first
+
+
+def _cut(coords: NDArray[np.float64], t0: float, t1: float) -> NDArray[np.float64]:
+    """The stretch ``t0 .. t1`` of a line: its ends interpolated, inner vertices kept."""
+    frac = _vertex_fractions(coords)
+    inner = coords[(frac > t0) & (frac < t1)]
+    a = _interpolate(coords, frac, t0)
+    b = _interpolate(coords, frac, t1)
+    return np.concatenate([[a], inner, [b]]).astype(np.float64)
+
+
+def _tuples(coords: NDArray[np.float64]) -> list[tuple[float, float]]:
+    return list(map(tuple, coords.tolist()))
+
+
+def _street_names(cg: CompiledGraph, edges: NDArray[np.int64]) -> list[str]:
+    """Names of the roads used, in order; blanks and consecutive repeats dropped."""
+    idx = np.asarray(cg.edge_name)[edges]
+    idx = idx[cg.names[idx] != ""]
+    if idx.shape[0] == 0:
+        return []
+    idx = idx[np.concatenate([[True], idx[1:] != idx[:-1]])]
+    return [str(x) for x in cg.names[idx]]
 
 
 def path_parts(
@@ -236,17 +322,6 @@ def path_parts(
     """Return the parts of a trip: origin partial edge, full path edges, destination partial."""
     edges = cg.path_edges(nodes) if nodes.shape[0] > 1 else np.empty(0, dtype=np.int64)
     return [start.part, *(Part(int(e), 0.0, 1.0) for e in edges), end.part]
-
-
-def _part_coords(cg: CompiledGraph, part: Part) -> list[tuple[float, float]]:
-    coords = cg.edge_coords(part.edge)
-    if part.t0 <= 0.0 and part.t1 >= 1.0:
-        return list(map(tuple, coords.tolist()))
-    frac = _vertex_fractions(coords)
-    inner = coords[(frac > part.t0) & (frac < part.t1)]
-    a = _interpolate(coords, frac, part.t0)
-    b = _interpolate(coords, frac, part.t1)
-    return [a, *((float(x), float(y)) for x, y in inner), b]
 
 
 def _vertex_fractions(coords: NDArray[np.float64]) -> NDArray[np.float64]:
