@@ -43,9 +43,9 @@ import contextlib
 import os
 import threading
 import weakref
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import routingkit_cch
@@ -61,6 +61,7 @@ from routing.paths import (
     origin_candidates,
     part_cost,
     path_parts,
+    path_route,
 )
 from routing.store_cch import choose_cch_scale, compute_order
 from routing.targets import TargetSet, as_target_set
@@ -77,6 +78,7 @@ __all__ = ["INF_WEIGHT", "CCHEngine", "SharedCCH", "cch_weights"]
 INF_WEIGHT = 2**31 - 1
 #: Threads of an engine's query pool (each holds its own O(n) query buffers).
 _MAX_QUERIES = max(2, os.cpu_count() or 1)
+_T = TypeVar("_T")
 #: A pinned one-to-many sweep costs about this fraction of a scipy search (measured on
 #: Jakarta: 0.43 ms against ~4 ms).
 _SWEEP_PER_SEARCH = 0.12
@@ -158,7 +160,12 @@ class CCHEngine(ScipyEngine):
             self.shared.cch, cch_weights(compiled.edge_time, self.scale)
         )
         self._local = threading.local()
-        self._pool = ThreadPoolExecutor(max_workers=_MAX_QUERIES, thread_name_prefix="cch")
+        self._pool = ThreadPoolExecutor(
+            max_workers=_MAX_QUERIES,
+            thread_name_prefix="cch",
+            initializer=_mark_pool_thread,  # not a bound method: the threads must not
+            initargs=(self._local,),  # keep the engine alive (see _close_pool)
+        )
         weakref.finalize(self, _close_pool, self._pool, self._local)
 
     # -- raw CCH queries ---------------------------------------------------------------
@@ -167,6 +174,21 @@ class CCHEngine(ScipyEngine):
     # most _MAX_QUERIES threads, made on first use, so none exist before a fork), and
     # request threads hand their queries to it: O(n) buffers per pool thread, not per
     # request thread.
+    def _call(self, fn: Callable[..., _T], /, *args: Any) -> _T:
+        """``fn(*args)`` on a pool thread: handed over and waited for, or run at once
+        when this already is one (no second hand-off, no pool waiting on itself)."""
+        if getattr(self._local, "on_pool", False):
+            return fn(*args)
+        return self._pool.submit(fn, *args).result()
+
+    def submit(self, fn: Callable[..., _T], /, *args: Any) -> Future[_T]:
+        """Run ``fn(*args)`` on one of the engine's query threads.
+
+        A request's whole CPU part (snapping, the search, building the answer) can be
+        handed over once this way: the engine's methods it calls run there directly.
+        """
+        return self._pool.submit(fn, *args)
+
     def _query(self) -> Any:
         q = getattr(self._local, "query", None)
         if q is None:
@@ -205,7 +227,7 @@ class CCHEngine(ScipyEngine):
 
     def cch_paths(self, pairs: list[tuple[int, int]]) -> list[tuple[float, NDArray[np.int64]]]:
         """Integer-rounded cost (s) and node path of each node pair (inf, empty if none)."""
-        return self._pool.submit(self._paths_now, pairs).result()
+        return self._call(self._paths_now, pairs)
 
     def cch_path(self, a: int, b: int) -> tuple[float, NDArray[np.int64]]:
         """Integer-rounded cost (s) and node path from ``a`` to ``b`` (inf, empty if none)."""
@@ -243,7 +265,7 @@ class CCHEngine(ScipyEngine):
         scale's unit; inf where unreachable)."""
         if targets.shape[0] == 0:
             return np.full((len(sources), 0), np.inf)
-        return self._pool.submit(self._rows_now, sources, targets, budget).result()
+        return self._call(self._rows_now, sources, targets, budget)
 
     # -- RoutingEngine ----------------------------------------------------------------
     def route(self, origin: Snap, destination: Snap) -> Route:
@@ -256,7 +278,7 @@ class CCHEngine(ScipyEngine):
         _, start, nodes, end, direct = best
         if direct is not None:
             return assemble_route(cg, origin, destination, [direct])
-        return assemble_route(cg, origin, destination, path_parts(cg, start, nodes, end), nodes)
+        return path_route(cg, origin, destination, start, nodes, end)
 
     def duration(self, origin: Snap, destination: Snap) -> float:
         """Return the best travel time in seconds (``inf`` when unreachable)."""
@@ -323,7 +345,7 @@ class CCHEngine(ScipyEngine):
         if not len(origins) or not len(ts):
             return np.full((len(origins), len(ts)), np.inf)
         budget.check()
-        out = self._pool.submit(self._table_now, origins, ts, budget).result()
+        out = self._call(self._table_now, origins, ts, budget)
         budget.check()
         return out
 
@@ -369,7 +391,7 @@ class CCHEngine(ScipyEngine):
             return []
         limit = np.inf if max_duration_s is None else float(max_duration_s)
         ts = as_target_set(self.compiled, targets)
-        return self._pool.submit(self._nearest_now, origin, ts, k, limit, with_routes).result()
+        return self._call(self._nearest_now, origin, ts, k, limit, with_routes)
 
     def _nearest_now(
         self, origin: Snap, ts: TargetSet, k: int, limit: float, with_routes: bool
@@ -392,15 +414,22 @@ class CCHEngine(ScipyEngine):
         hits.sort(key=lambda h: (h[0], h[1]))
         out = []
         for dur, i, (_, start, nodes, end, direct) in hits[:k]:
-            parts = [direct] if direct is not None else path_parts(cg, start, nodes, end)
             route = None
             if with_routes:  # the route sums the same lengths in the same order
-                route = assemble_route(cg, origin, ts[i], parts, None if direct else nodes)
+                if direct is not None:
+                    route = assemble_route(cg, origin, ts[i], [direct])
+                else:
+                    route = path_route(cg, origin, ts[i], start, nodes, end)
                 dist_m = route.distance_m
             else:
+                parts = [direct] if direct is not None else path_parts(cg, start, nodes, end)
                 dist_m = sum((p.t1 - p.t0) * float(cg.edge_length[p.edge]) for p in parts)
             out.append(NearestHit(i, dur, dist_m, route))
         return out
+
+
+def _mark_pool_thread(local: threading.local) -> None:
+    local.on_pool = True
 
 
 def _close_pool(pool: ThreadPoolExecutor, local: threading.local) -> None:

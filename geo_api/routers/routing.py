@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Annotated, Any
 
@@ -26,7 +25,9 @@ from geo_api.deps import (
 )
 from geo_api.errors import NoRouteError
 from geo_api.facilities import Facilities, cached_facilities, get_facilities
+from geo_api.json_body import json_response
 from geo_api.networks import network_for
+from geo_api.offload import run_on_engine
 from geo_api.params import (
     K_MAX,
     LONLAT_PATTERN,
@@ -49,9 +50,9 @@ MATRIX_SIDE_MAX = 10_000
 
 
 def _geojson(body: dict[str, Any]) -> Response:
-    # Plain json.dumps: the body is already JSON-ready, FastAPI's encoder would walk
-    # every coordinate of every route again.
-    return Response(json.dumps(body, ensure_ascii=False), media_type="application/geo+json")
+    # The body is already JSON-ready: encoded once (FastAPI's encoder would walk every
+    # coordinate of every route again).
+    return json_response(body, "application/geo+json")
 
 
 @router.get(
@@ -125,11 +126,9 @@ async def nearest(
             facilities = await anyio.to_thread.run_sync(
                 _read_facilities, engine, net, category, caches
             )
-    # The CPU work runs in one worker thread (the event loop stays free), which hands
-    # the routing query to the engine's own pool once.
-    body = await anyio.to_thread.run_sync(
-        _nearest_body, net, facilities, lon, lat, category, k, budget
-    )
+    # The CPU work (snap, search, answer) runs on one of the engine's query threads,
+    # handed over once; the event loop stays free.
+    body = await run_on_engine(net, _nearest_body, net, facilities, lon, lat, category, k, budget)
     return _geojson(body)
 
 

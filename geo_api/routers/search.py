@@ -7,13 +7,13 @@ request's one pooled connection (:data:`~geo_api.deps.ConnectionDep`).
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
 from geo_api import schemas as sc
 from geo_api.deps import ConnectionDep
+from geo_api.json_body import json_response
 from geo_api.params import LONLAT_PATTERN, parse_lonlat
 from layers.search import LIMIT_MAX, Q_MAX, Q_MIN, Place, search_places
 
@@ -92,4 +92,4 @@ def search(
         "numberReturned": len(places),
         "features": [_feature(p) for p in places],
     }
-    return Response(json.dumps(body, ensure_ascii=False), media_type=sc.GEOJSON)
+    return json_response(body, sc.GEOJSON)
