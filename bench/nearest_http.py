@@ -5,19 +5,31 @@ Builds the Jakarta motorcycle graph from ``../shared/data/jakarta/roads_osm_c201
 PostGIS cluster, serves the API with ``lampung-geo serve --workers N`` (networks loaded
 once, before the workers fork) and sends ``--requests`` nearest-puskesmas queries (k=3)
 from random road positions with ``--clients`` threads, each on its own keep-alive
-connection. Prints latency (median, p95) and throughput, and writes
+connection, ``--repeat`` rounds against the same server after an unmeasured warm-up
+round of 400 requests. Prints, per round, latency
+(median, p95), throughput and the CPU time per request of the server (all workers)
+and of the load generator, which runs on the same 2 cores; writes
 ``bench/results/nearest_http.json``.
+
+The default load generator is the standard library's ``http.client`` (a lean one, as
+``wrk`` or ``hey`` would be; ~0.4 ms CPU per request); ``--client httpx`` uses httpx
+(~1.2 ms), which takes that much more CPU from the server under test.
 
 Run from the repository root::
 
-    .venv/bin/python bench/nearest_http.py [--clients 8] [--requests 2000] [--workers 2]
+    .venv/bin/python bench/nearest_http.py [--clients 8] [--requests 2000] [--workers 2] \\
+        [--repeat 3] [--client stdlib|httpx]
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import http.client
 import json
+import os
 import shutil
+import statistics
 import sys
 import tempfile
 import threading
@@ -25,6 +37,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import brotli
 import httpx
 import numpy as np
 
@@ -36,6 +49,73 @@ if __name__ == "__main__":
 from bench._common import Server, start_server, stop_all, summarise  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data" / "jakarta"
+
+
+def run_load(
+    base: str, queries: list[str], clients: int, kind: str
+) -> tuple[list[float], list[str], float]:
+    """Send ``queries`` from ``clients`` threads, each on one keep-alive connection, as a
+    browser would (``Accept-Encoding: br, gzip``). Returns latencies (ms), errors, wall s."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    chunks = [queries[i::clients] for i in range(clients)]
+    host, port = base.removeprefix("http://").split(":")
+    headers = {"Accept-Encoding": "br, gzip"}
+
+    def check(q: str, status: int, body: bytes, encoding: str | None) -> None:
+        if encoding == "br":
+            body = brotli.decompress(body)
+        elif encoding == "gzip":
+            body = gzip.decompress(body)
+        if status != 200 or json.loads(body)["numberReturned"] != 3:
+            errors.append(f"{status} {q}")
+
+    def stdlib_worker(chunk: list[str]) -> None:
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        for q in chunk:
+            started = time.perf_counter()
+            conn.request("GET", q, headers=headers)
+            r = conn.getresponse()
+            body = r.read()
+            ms = (time.perf_counter() - started) * 1000
+            with lock:
+                latencies.append(ms)
+                check(q, r.status, body, r.getheader("content-encoding"))
+        conn.close()
+
+    def httpx_worker(chunk: list[str]) -> None:
+        with httpx.Client(base_url=base, timeout=30, headers=headers) as client:
+            for q in chunk:
+                started = time.perf_counter()
+                r = client.get(q)
+                ms = (time.perf_counter() - started) * 1000
+                with lock:
+                    latencies.append(ms)
+                    check(q, r.status_code, r.content, None)  # httpx decodes
+
+    worker = stdlib_worker if kind == "stdlib" else httpx_worker
+    threads = [threading.Thread(target=worker, args=(c,)) for c in chunks]
+    started = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return latencies, errors, time.perf_counter() - started
+
+
+def process_tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its children (Linux ``/proc``)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:  # fields[1]: ppid
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,6 +133,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--requests", type=int, default=2000)
     p.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--repeat", type=int, default=3, help="load rounds against one server")
+    p.add_argument(
+        "--client",
+        choices=["stdlib", "httpx"],
+        default="stdlib",
+        help="load generator: http.client (lean, like wrk) or httpx (what the tests use)",
+    )
     args = p.parse_args(argv)
     roads = SHARED / "roads_osm_c2012.gpkg"
     if not roads.exists():
@@ -114,46 +201,55 @@ def main(argv: list[str] | None = None) -> int:
         with httpx.Client(base_url=base, timeout=30) as warm:
             for q in queries[:20]:
                 warm.get(q).raise_for_status()
-        latencies: list[float] = []
-        errors: list[str] = []
-        lock = threading.Lock()
-        chunks = [queries[i :: args.clients] for i in range(args.clients)]
-
-        def worker(chunk: list[str]) -> None:
-            with httpx.Client(base_url=base, timeout=30) as client:
-                for q in chunk:
-                    started = time.perf_counter()
-                    r = client.get(q)
-                    ms = (time.perf_counter() - started) * 1000
-                    with lock:
-                        latencies.append(ms)
-                        if r.status_code != 200 or r.json()["numberReturned"] != 3:
-                            errors.append(f"{r.status_code} {q}")
-
-        threads = [threading.Thread(target=worker, args=(c,)) for c in chunks]
-        started = time.perf_counter()
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
-        wall = time.perf_counter() - started
-        stats = summarise(latencies)
+        # warm-up, not measured: every worker and engine thread has served some requests
+        run_load(base, queries[-400:], args.clients, args.client)
+        server_pid = servers[0].process.pid
+        rounds: list[dict[str, Any]] = []
+        for _ in range(args.repeat):
+            cpu_server, cpu_client = process_tree_cpu_s(server_pid), time.process_time()
+            latencies, errors, wall = run_load(base, queries, args.clients, args.client)
+            cpu_server = process_tree_cpu_s(server_pid) - cpu_server
+            cpu_client = time.process_time() - cpu_client
+            n = len(latencies)
+            rounds.append(
+                {
+                    **summarise(latencies),
+                    "errors": len(errors),
+                    "first_errors": errors[:3],
+                    "qps": n / wall,
+                    "server_cpu_ms_per_request": 1000 * cpu_server / n,
+                    "client_cpu_ms_per_request": 1000 * cpu_client / n,
+                }
+            )
+            r = rounds[-1]
+            print(
+                f"round {len(rounds)}: median {r['median_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, "
+                f"{r['qps']:.0f} req/s; CPU per request: server "
+                f"{r['server_cpu_ms_per_request']:.2f} ms, "
+                f"load generator {r['client_cpu_ms_per_request']:.2f} ms"
+            )
+        p95s: list[float] = [float(r["p95_ms"]) for r in rounds]
         result: dict[str, Any] = {
             "graph": {"nodes": net.compiled.n_nodes, "edges": net.compiled.n_edges, **timings},
             "clients": args.clients,
             "workers": args.workers,
-            "requests": len(latencies),
-            "errors": len(errors),
-            "qps": len(latencies) / wall,
-            **stats,
+            "load_generator": args.client,
+            "requests_per_round": args.requests,
+            "rounds": rounds,
+            "p95_ms_median_of_rounds": statistics.median(p95s),
+            "load_average_1m": os.getloadavg()[0],
         }
         print(json.dumps(result, indent=2))
-        goal = "MET" if stats["p95_ms"] < 50 else "NOT MET"
-        print(f"goal p95 < 50 ms at {args.clients} clients: {goal} ({stats['p95_ms']:.1f} ms)")
+        worst = max(p95s)
+        goal = "MET" if worst < 50 else "NOT MET"
+        print(
+            f"goal p95 < 50 ms at {args.clients} clients: {goal} in the worst of {len(p95s)} "
+            f"rounds ({', '.join(f'{v:.1f}' for v in p95s)} ms; load generator on this machine)"
+        )
         out = ROOT / "bench" / "results" / "nearest_http.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2))
-        return 1 if errors else 0
+        return 1 if any(r["errors"] for r in rounds) else 0
     finally:
         stop_all(servers)
         cluster.destroy()
