@@ -32,13 +32,15 @@ from tests.routing.oracle import OnEdge, Oracle, points_near_roads
 from tests.routing.oracle_check import TOL_M, TOL_S, OracleReport, check_against_oracle
 
 
-def _assert_agrees(rep: OracleReport, *, parallel: bool = True) -> None:
+def _assert_agrees(rep: OracleReport, *, parallel: bool = True, share: float = 1.0) -> None:
+    """Every comparison agrees, and enough of them ran (``share`` of the default sizes)."""
     assert not rep.failures, "\n".join(rep.failures)
     assert rep.snap_err_m < 0.01, f"snap distance differs from brute force by {rep.snap_err_m} m"
     assert rep.route_err_s <= TOL_S and rep.matrix_err_s <= TOL_S
     assert rep.nearest_err_s <= TOL_S and rep.cell_err_s <= TOL_S
     assert rep.route_dist_err_m <= TOL_M
-    assert rep.routes >= 1000 and rep.matrix_cells >= 2000 and rep.nearest_origins >= 400
+    assert rep.routes >= 1000 * share and rep.matrix_cells >= 2000 * share
+    assert rep.nearest_origins >= 400 * share
     assert rep.on_two_way > 0
     if parallel:  # the comparison covered the case that broke
         assert rep.on_parallel > 0

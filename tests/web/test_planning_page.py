@@ -64,8 +64,10 @@ def areas(live_url: str, level: str) -> list[tuple[str, Any]]:
     ]
 
 
-@pytest.mark.parametrize("lang", ["id", "en"])
-@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+# Each language once and each viewport once (phone in Indonesian, as most analysts in the
+# field; desktop in English): the four combinations took 80 s of the suite's 15 minutes,
+# and the page's texts and its layout do not depend on each other.
+@pytest.mark.parametrize(("viewport", "lang"), [("phone", "id"), ("desktop", "en")])
 def test_analyst_flow(
     browser: Any, live_url: str, artifacts: Path, tmp_path: Path, viewport: str, lang: str
 ) -> None:
