@@ -267,12 +267,21 @@ class OfficerReportFeature(BaseModel):
     properties: dict[str, Any]
 
 
+class OfficerScope(BaseModel):
+    """What the key covers: one agency's reports (null: every agency) in the kabupaten
+    whose BPS code starts with ``area_code`` (null: everywhere)."""
+
+    agency: str | None
+    area_code: str | None
+
+
 class OfficerReports(BaseModel):
     """``GET /officer/reports``: the queue the key covers, open and oldest first."""
 
     type: Literal["FeatureCollection"]
     numberMatched: int  # noqa: N815
     numberReturned: int  # noqa: N815
+    scope: OfficerScope
     features: list[OfficerReportFeature]
 
 

@@ -99,16 +99,19 @@ POPULATION = FixedClasses(
     ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"),
     "",
 )
+# ColorBrewer Purples (6 classes) without its lightest, light (few reports) to dark
+# (many): the 5-class scheme's lightest (#f2f0f7) was almost white on the basemap, so
+# areas with a few reports looked like areas without a colour.
+REPORT_PURPLES = ("#dadaeb", "#bcbddc", "#9e9ac8", "#756bb1", "#54278f")
 REPORT_RATE = FixedClasses(
     "report_rate",
     (0.5, 2.0, 5.0, 20.0),
-    # Purples, light (few reports per 10,000 people) to dark (many).
-    ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f"),
+    REPORT_PURPLES,
     "",
 )
 REPORT_COUNT = FixedClasses(
     "report_count",
     (1.0, 3.0, 10.0, 30.0),
-    ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f"),
+    REPORT_PURPLES,
     "",
 )

@@ -136,6 +136,8 @@ REPORT_TEXTS: dict[str, dict[str, str]] = {
         "officer_merge_hint": "Laporan ini ditandai Duplikat dari laporan induk yang masih "
         "terbuka; pengikutnya (kontak pelapor) pindah ke laporan induk.",
         "officer_merge_target": "Nomor laporan induk",
+        "officer_merge_nearby": "Laporan terbuka sejenis di dekatnya (pilih untuk mengisi):",
+        "officer_merge_nearby_item": "#{id} · {m} m · {status}",
         "officer_merge_check": "Gabungkan…",
         "officer_merge_confirm": "Tandai #{id} sebagai duplikat dari #{target}? Langkah ini "
         "tidak bisa dibatalkan.",
@@ -283,6 +285,8 @@ REPORT_TEXTS: dict[str, dict[str, str]] = {
         "officer_merge_hint": "This report is marked Duplicate of an open original report; "
         "its followers (reporters' contacts) move to the original.",
         "officer_merge_target": "Number of the original report",
+        "officer_merge_nearby": "Open reports of the same kind nearby (choose one to fill in):",
+        "officer_merge_nearby_item": "#{id} · {m} m · {status}",
         "officer_merge_check": "Merge…",
         "officer_merge_confirm": "Mark #{id} as a duplicate of #{target}? This cannot be undone.",
         "officer_merge_yes": "Yes, merge",

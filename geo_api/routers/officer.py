@@ -84,17 +84,18 @@ def queue(
     limit: Annotated[int, Query(ge=1, le=1000, description="how many")] = 100,
     offset: Annotated[int, Query(ge=0, le=10**9, description="how many to skip")] = 0,
 ) -> JSONResponse:
-    """Reports the key covers, open ones first, oldest first, at their exact points
-    (GeoJSON), with status, SLA flags and routing; filtered by status, category,
+    """Reports the key covers (``scope`` says which), open ones first, oldest first, at
+    their exact points (GeoJSON), with status, SLA flags and routing; filtered by status, category,
     agency, area and overdue. An unknown ``kabupaten`` or ``kecamatan_id``, or a kecamatan
     outside the given kabupaten, is 422 naming the field."""
 
     def local(t: datetime | None) -> datetime | None:
         return t if t is None or t.tzinfo is not None else t.replace(tzinfo=LOCAL_TZ)
 
+    actor = actor_of(key)
     rows, matched = rv.officer_list(
         conn,
-        actor=actor_of(key),
+        actor=actor,
         status=list(status) if status else None,
         category=category,
         agency=agency,
@@ -122,6 +123,7 @@ def queue(
         "type": "FeatureCollection",
         "numberMatched": matched,
         "numberReturned": len(feats),
+        "scope": {"agency": actor.agency, "area_code": actor.area_code},
         "features": feats,
     }
     return JSONResponse(jsonable_encoder(body), media_type=sc.GEOJSON)

@@ -357,9 +357,13 @@ def test_opd_keys_see_only_their_own(
     queue = client.get("/officer/reports", headers=dinkes, params={"limit": 1000}).json()
     assert queue["numberMatched"] >= 1
     assert {f["properties"]["agency"]["code"] for f in queue["features"]} == {"dinkes"}
+    assert queue["scope"] == {"agency": "dinkes", "area_code": None}  # the page uses it
     # a Dinas PU key of Pringsewu (1810) does not cover Bandar Lampung (1871)
     pu = {"X-API-Key": keys["pu_1810"]}
     assert client.get(f"/officer/reports/{road['id']}", headers=pu).status_code == 403
+    pu_queue = client.get("/officer/reports", headers=pu).json()
+    assert pu_queue["scope"] == {"agency": "dinas_pu", "area_code": "1810"}
+    assert all(f["properties"]["kabupaten_code"] == "1810" for f in pu_queue["features"])
     # no key: 401; a viewer may read but not move
     assert client.get(f"/officer/reports/{road['id']}").status_code == 401
     assert step(client, keys["viewer"], road["id"], "diverifikasi").status_code == 403

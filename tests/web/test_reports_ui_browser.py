@@ -27,7 +27,7 @@ pytestmark = pytest.mark.browser
 
 RATE_BREAKS = (0.5, 2, 5, 20)  # reports per 10,000 people (README, web/classify.py)
 COUNT_BREAKS = (1, 3, 10, 30)
-PURPLES = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
+PURPLES = ("#dadaeb", "#bcbddc", "#9e9ac8", "#756bb1", "#54278f")  # ColorBrewer, by hand
 NO_DATA = "#cccccc"
 STORY = "Laporan uji untuk peta dan antrean petugas, cukup panjang."
 
@@ -316,6 +316,28 @@ def test_officer_area_filter_and_merge(
         # -- merge "dup" into "target": a confirmation first, then Duplikat --------------------
         page.locator(f"#queue button[data-id='{ids['dup']}']").click()
         page.wait_for_selector("#merge-box")
+        # the candidates offered: open, same category, within 50 m, last 7 days (SQL)
+        page.wait_for_selector("#merge-nearby:not([hidden]) button[data-id]")
+        offered = page.locator("#merge-nearby button[data-id]").evaluate_all(
+            "els => els.map(e => Number(e.dataset.id))"
+        )
+        with seeded.engine.connect() as conn:
+            near = conn.execute(
+                text(
+                    "SELECT r.id FROM reports r JOIN report_state st ON st.report_id = r.id, "
+                    "reports d WHERE d.id = :dup AND r.id <> d.id AND r.category = d.category "
+                    "AND st.status IN ('diterima', 'diverifikasi', 'diteruskan', "
+                    "'ditindaklanjuti') "
+                    "AND r.submitted_at >= now() - interval '7 days' "
+                    "AND ST_DWithin(r.geom::geography, d.geom::geography, 50) "
+                    "ORDER BY ST_Distance(r.geom::geography, d.geom::geography), r.id"
+                ),
+                {"dup": ids["dup"]},
+            ).scalars()
+            want_near = [int(i) for i in near]
+        assert offered == want_near[:5] and ids["target"] in offered
+        page.locator(f"#merge-nearby button[data-id='{ids['target']}']").click()
+        assert page.locator("#merge-target").input_value() == str(ids["target"])
         page.locator("#merge-target").fill(str(ids["dup"]))
         page.locator("#merge-check").click()
         assert page.locator("#merge-msg").inner_text() == "Laporan induk harus laporan lain."
@@ -402,5 +424,46 @@ def test_officer_merge_403_and_401(browser: Any, site: Site, seeded: Seeded) -> 
         page.wait_for_selector("#signed-out:not([hidden])")
         assert page.locator("#queue-msg").inner_text() == "This API key is unknown or revoked."
         v.clean(provoked=(401, 403))
+    finally:
+        v.context.close()
+
+
+def test_officer_page_offers_only_the_keys_kabupaten(
+    browser: Any, site: Site, seeded: Seeded
+) -> None:
+    """A Dinas PU key for one kabupaten: the area list offers only that one (the API's
+    scope); its queue holds only that agency's reports there (SQL); signed out, all
+    kabupaten come back."""
+    with seeded.engine.begin() as conn:
+        key, _ = create_key(
+            conn, role="planner", name="pu-kab-b", agency="dinas_pu", area_code=seeded.kab_b
+        )
+    v = open_page(browser, f"{site.url}/peta/laporan?lang=en", DESKTOP, "en")
+    page = v.page
+    offered = "() => [...document.querySelectorAll('#kabupaten option')].filter(o => !o.hidden && !o.disabled).map(o => o.value)"  # noqa: E501
+    try:
+        everything = page.evaluate(offered)
+        assert seeded.kab_a in everything and seeded.kab_b in everything
+        page.locator("#api-key").fill(key)
+        with page.expect_response(lambda r: "/officer/reports?" in r.url):
+            page.locator("#signin").click()
+        page.wait_for_function(
+            f"() => document.querySelector('#kabupaten option[value=\"{seeded.kab_a}\"]').hidden"
+        )
+        assert page.evaluate(offered) == ["", seeded.kab_b]
+        with page.expect_response(lambda r: "/officer/reports?" in r.url):
+            page.locator("#status-filter").select_option("")  # every status
+        page.wait_for_selector("#queue li[data-id]")
+        shown = {
+            int(x)
+            for x in page.locator("#queue li[data-id]").evaluate_all(
+                "els => els.map(e => e.dataset.id)"
+            )
+        }
+        mine = "kabupaten_code = :k AND agency = 'dinas_pu'"
+        assert shown == sql_ids(seeded.engine, mine, {"k": seeded.kab_b}) and shown
+        page.locator("#signout").click()
+        assert page.evaluate(offered) == everything
+        v.clean()
     finally:
         v.context.close()

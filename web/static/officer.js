@@ -66,6 +66,7 @@
       el("queue-count").textContent = "";
       el("detail").hidden = true;
       markers.clearLayers();
+      applyScope(null);
     }
 
     function signIn(key, quiet) {
@@ -106,6 +107,7 @@
       var mine = ++state.seq;
       return keyed("GET", "/officer/reports?" + qs.toString()).then(function (fc) {
         if (mine !== state.seq) return;
+        applyScope(fc.scope);
         var feats = fc.features || [];
         el("queue-count").textContent = "(" + t("officer_count", { n: LGEO.fmt(fc.numberMatched, 0) }) + ")";
         markers.clearLayers();
@@ -231,6 +233,8 @@
         LGEO.esc(t("officer_merge")) + '</h3><p class="hint">' + LGEO.esc(t("officer_merge_hint")) + "</p>" +
         '<div class="field"><label for="merge-target">' + LGEO.esc(t("officer_merge_target")) +
         '</label><input id="merge-target" type="number" min="1" step="1" inputmode="numeric"></div>' +
+        '<div id="merge-nearby" hidden><p class="hint">' + LGEO.esc(t("officer_merge_nearby")) +
+        '</p><ul class="rp-nearby"></ul></div>' +
         '<div class="buttons"><button type="button" id="merge-check" class="secondary">' +
         LGEO.esc(t("officer_merge_check")) + "</button></div>" +
         '<p id="merge-msg" class="msg" role="alert" hidden></p>' +
@@ -252,10 +256,47 @@
       return target;
     }
 
+    /* Candidates for the original: open reports of the same category within 50 m of
+       this one's exact point, from the last 7 days (the public /reports/similar, the
+       list a citizen is shown before sending); a tap fills the number in. */
+    function suggestOriginals(r) {
+      if (!r.location) return;
+      RP.request("GET", "/reports/similar", {
+        params: { category: r.category, lon: r.location.lon, lat: r.location.lat },
+        headers: { Accept: "application/json" },
+      }).then(
+        function (data) {
+          if (state.selected !== r.id || !el("merge-nearby")) return;
+          var others = (data.reports || []).filter(function (x) {
+            return x.id !== r.id;
+          });
+          var list = el("merge-nearby").querySelector("ul");
+          list.innerHTML = others
+            .map(function (x) {
+              return (
+                '<li><button type="button" data-id="' + x.id + '">' +
+                LGEO.esc(t("officer_merge_nearby_item", { id: x.id, m: LGEO.fmt(x.distance_m, 0), status: label(x.status) })) +
+                "</button></li>"
+              );
+            })
+            .join("");
+          el("merge-nearby").hidden = !others.length;
+          Array.prototype.forEach.call(list.querySelectorAll("button"), function (b) {
+            b.addEventListener("click", function () {
+              el("merge-target").value = b.getAttribute("data-id");
+              el("merge-check").focus();
+            });
+          });
+        },
+        function () {} // only a help: the number can still be typed
+      );
+    }
+
     function wireMerge(r) {
       var box = el("merge-confirm");
       var mmsg = el("merge-msg");
       var target = null;
+      suggestOriginals(r);
       el("merge-check").addEventListener("click", function () {
         var raw = el("merge-target").value.trim();
         target = Number(raw);
@@ -296,6 +337,23 @@
           }
         );
       });
+    }
+
+    /* Only the kabupaten the key covers can be chosen (the API's ``scope``: a BPS code
+       prefix); ``null`` (signed out, or a key for everywhere) shows them all again. */
+    function applyScope(scope) {
+      var sel = el("kabupaten");
+      if (!sel) return;
+      var area = (scope && scope.area_code) || "";
+      Array.prototype.forEach.call(sel.options, function (o) {
+        var out = Boolean(o.value && area && o.value.indexOf(area) !== 0);
+        o.hidden = out;
+        o.disabled = out;
+      });
+      if (sel.selectedOptions.length && sel.selectedOptions[0].disabled) {
+        sel.value = "";
+        fillKecamatan();
+      }
     }
 
     /* The kecamatan of the chosen kabupaten (from the page's config); none: all. */
