@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 import pytest
 
@@ -69,14 +68,12 @@ def test_cancel_drops_work_not_started_and_waits_for_running_work(
         # a running job: cancelling its caller does not return before the job ends
         blockers[0].cancel()
         threading.Timer(0.3, release.set).start()
-        t = time.perf_counter()
         with pytest.raises(asyncio.CancelledError):
             await blockers[0]
-        waited = time.perf_counter() - t
+        ended_first = "blocker" in ran  # the job had ended when the cancelled call returned
         await asyncio.gather(*blockers[1:])
-        return waited
+        return ended_first
 
-    waited = asyncio.run(scenario())
-    assert waited >= 0.25  # it waited for the running job
+    assert asyncio.run(scenario())
     assert ran.count("blocker") == _MAX_QUERIES
     assert "queued" not in ran  # the job that had not started never ran
