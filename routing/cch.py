@@ -285,11 +285,9 @@ class CCHEngine(ScipyEngine):
         best = self._best(origin, destination)
         return np.inf if best is None else float(best[0])
 
-    def _best(self, origin: Snap, destination: Snap, *, in_pool: bool = False) -> Any:
-        """(exact cost, start, node path, end, direct part) of the best route, or None.
-        ``in_pool``: called from a pool thread (runs the CCH queries itself)."""
+    def _best(self, origin: Snap, destination: Snap) -> Any:
+        """(exact cost, start, node path, end, direct part) of the best route, or None."""
         cg = self.compiled
-        paths = self._paths_now if in_pool else self.cch_paths
         best: Any = None
         for part in direct_parts(cg, origin, destination):
             c = part_cost(cg, part)
@@ -303,7 +301,7 @@ class CCHEngine(ScipyEngine):
         ]
         found = []
         for (o, d), (approx, nodes) in zip(
-            pairs, paths([(o.node, d.node) for o, d in pairs]), strict=True
+            pairs, self.cch_paths([(o.node, d.node) for o, d in pairs]), strict=True
         ):
             if np.isfinite(approx):
                 found.append((approx + o.cost + d.cost, o, nodes, d))
@@ -408,7 +406,7 @@ class CCHEngine(ScipyEngine):
         cg = self.compiled
         hits: list[tuple[float, int, Any]] = []
         for i in pool.tolist():
-            best = self._best(origin, ts[i], in_pool=True)
+            best = self._best(origin, ts[i])
             if best is not None and best[0] <= limit:
                 hits.append((float(best[0]), i, best))
         hits.sort(key=lambda h: (h[0], h[1]))
