@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 from geo_api.networks import build_network_store
-from routing.build import build_graph
 from routing.cch import CCHEngine
 from routing.network import load_networks, load_store
 from routing.snap import node_snap
@@ -143,15 +142,18 @@ def test_store_without_saved_indexes_still_loads(tmp_path: Path, town: Path) -> 
 
 
 @pytest.mark.shared_data
-def test_jakarta_store_motorcycle_against_oracle(jakarta_roads_path: Path, tmp_path: Path) -> None:
+def test_jakarta_store_motorcycle_against_oracle(
+    jakarta_roads_path: Path, jakarta_graph_motorcycle: nx.MultiDiGraph, tmp_path: Path
+) -> None:
     """The store's motorcycle profile (streaming build, saved order and index, CCH)
-    against networkx on the graph ``build_graph`` makes from the same file."""
+    against networkx on the graph ``build_graph`` makes from the same file (the
+    session's, shared with test_oracle.py)."""
     build_network_store(
         jakarta_roads_path, tmp_path / "graphs", profiles=["motorcycle", "car", "truck", "walk"]
     )
     nets = load_networks(tmp_path / "graphs")
     assert sorted(nets) == ["car", "motorcycle", "truck", "walk"]
-    graph, _ = build_graph(jakarta_roads_path, profile="motorcycle")
+    graph = jakarta_graph_motorcycle
     # half the sizes of test_oracle.py's full check of the same graph (which also runs
     # the CCH engine): this one is about the store's arrays, saved order and index
     report = check_against_oracle(
