@@ -35,6 +35,21 @@
     });
   };
 
+  /* Leaflet style of a choropleth area: its class colour from ``classes`` (the
+     page's fixed classes: colors, noData), or grey when it has no class. */
+  LGEO.classStyle = function (classes, className) {
+    return function (f) {
+      var c = f.properties["class"];
+      return {
+        color: "#222",
+        weight: 1.2,
+        fillColor: c === null || c === undefined ? classes.noData : classes.colors[c],
+        fillOpacity: 0.75,
+        className: className,
+      };
+    };
+  };
+
   LGEO.fmt = function (value, digits) {
     if (value === null || value === undefined || isNaN(value)) return "–";
     return Number(value).toLocaleString(LGEO.cfg.lang === "id" ? "id-ID" : "en-GB", {

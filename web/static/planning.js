@@ -144,16 +144,7 @@
           f.properties.value = values[i];
           f.properties["class"] = classOf(classes, values[i]);
         });
-        areas.options.style = function (f) {
-          var c = f.properties["class"];
-          return {
-            color: "#222",
-            weight: 1.2,
-            fillColor: c === null || c === undefined ? classes.noData : classes.colors[c],
-            fillOpacity: 0.75,
-            className: "lgeo-area",
-          };
-        };
+        areas.options.style = LGEO.classStyle(classes, "lgeo-area");
         areas.addData(fc);
         areas.eachLayer(function (layer) {
           var p = layer.feature.properties;

@@ -124,16 +124,7 @@
         p["class"] = none ? null : classOf(classes, p.value);
       });
       layer.clearLayers();
-      layer.options.style = function (f) {
-        var c = f.properties["class"];
-        return {
-          color: "#222",
-          weight: 1.2,
-          fillColor: c === null || c === undefined ? classes.noData : classes.colors[c],
-          fillOpacity: 0.75,
-          className: "lgeo-report-area",
-        };
-      };
+      layer.options.style = LGEO.classStyle(classes, "lgeo-report-area");
       layer.addData(fc);
       layer.eachLayer(function (l) {
         var p = l.feature.properties;
